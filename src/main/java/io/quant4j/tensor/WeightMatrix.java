@@ -1,0 +1,74 @@
+package io.quant4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A 2-D weight of {@code rows} × {@code cols} values in one ggml type, rows contiguous (PyTorch's
+ * [out, in] layout: one row per output feature). Implementations read straight from a (usually mapped)
+ * segment. {@link #dot} is the kernel every matrix-vector product is built from; {@link #dequantizeRow}
+ * gives one row as floats (embedding lookup, training, conversion).
+ */
+public abstract class WeightMatrix {
+    protected final GgmlType type;
+    protected final MemorySegment data;
+    protected final int rows;
+    protected final int cols;
+    protected final long rowBytes;
+
+    protected WeightMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
+        if (cols % type.blockSize != 0) {
+            throw new IllegalArgumentException(type + " row length " + cols + " is not a multiple of " + type.blockSize);
+        }
+        this.type = type;
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
+        this.rowBytes = type.byteSize(cols);
+        if (data.byteSize() < rowBytes * rows) {
+            throw new IllegalArgumentException(type + " " + rows + "x" + cols + " needs " + rowBytes * rows + " bytes, segment has " + data.byteSize());
+        }
+    }
+
+    public GgmlType type() {
+        return type;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    public MemorySegment data() {
+        return data;
+    }
+
+    public long rowBytes() {
+        return rowBytes;
+    }
+
+    /** Σ_j W[row, j] · x[xOffset + j] over the whole row. */
+    public abstract float dot(int row, float[] x, int xOffset);
+
+    /** Writes row {@code row} as {@code cols} floats into {@code out} at {@code outOffset}. */
+    public abstract void dequantizeRow(int row, float[] out, int outOffset);
+
+    /** out[r] = W[r,:] · x for rows [from, to). */
+    public void matVec(float[] x, float[] out, int from, int to) {
+        for (int r = from; r < to; r++) {
+            out[r] = dot(r, x, 0);
+        }
+    }
+
+    /** Wraps a segment holding a [rows × cols] tensor of {@code type}. */
+    public static WeightMatrix of(GgmlType type, MemorySegment data, int rows, int cols) {
+        return switch (type) {
+            case F32 -> new F32Matrix(data, rows, cols);
+            case F16 -> new F16Matrix(data, rows, cols);
+            case BF16 -> new Bf16Matrix(data, rows, cols);
+            default -> throw new UnsupportedTensorTypeException(type);
+        };
+    }
+}
