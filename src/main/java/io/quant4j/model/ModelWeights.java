@@ -1,0 +1,18 @@
+package io.quant4j.model;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a model file yields before its tokenizer is attached: configuration, weights, and what
+ * {@code inspect} shows (format, metadata as display strings, the stored tensors). {@code resources} are closed
+ * with the model (mapped files).
+ */
+public record ModelWeights(
+        String format,
+        LlamaConfig config,
+        LlamaWeights weights,
+        Map<String, String> metadata,
+        List<TensorEntry> tensors,
+        List<AutoCloseable> resources) {
+}
