@@ -1,0 +1,60 @@
+package io.quant4j.eval;
+
+import io.quant4j.model.InferenceSession;
+
+import java.util.function.Supplier;
+
+/**
+ * llama.cpp's llama-perplexity protocol: the whole text tokenized with BOS at the start, cut into
+ * non-overlapping chunks of {@code ctx} tokens, the first token of every chunk replaced by BOS, a fresh KV cache
+ * per chunk, and only the second half of each chunk scored (positions ctx/2 .. ctx-2 predict the next token).
+ */
+public final class LlamaCppPerplexity {
+    /** Receives the running estimate after each chunk (1-based). */
+    public interface Progress {
+        void chunkDone(int chunk, int totalChunks, PerplexityResult runningEstimate);
+    }
+
+    private LlamaCppPerplexity() {
+    }
+
+    /** Chunks the protocol will evaluate for {@code tokenCount} tokens (llama.cpp: tokens / ctx, capped by maxChunks when > 0). */
+    public static int chunkCount(int tokenCount, int ctx, int maxChunks) {
+        int n = tokenCount / ctx;
+        return maxChunks > 0 ? Math.min(n, maxChunks) : n;
+    }
+
+    public static PerplexityResult evaluate(Supplier<InferenceSession> sessions, int[] tokens, int ctx, int maxChunks, int bos,
+                                            Progress progress) {
+        if (ctx < 4) {
+            throw new IllegalArgumentException("context " + ctx + " is too small for perplexity");
+        }
+        if (tokens.length < 2 * ctx) {
+            throw new IllegalArgumentException("the text has " + tokens.length + " tokens; perplexity with a context of "
+                    + ctx + " needs at least " + 2 * ctx);
+        }
+        int chunks = chunkCount(tokens.length, ctx, maxChunks);
+        int first = ctx / 2;
+        double nll = 0;
+        double nll2 = 0;
+        long count = 0;
+        for (int c = 0; c < chunks; c++) {
+            int start = c * ctx;
+            InferenceSession session = sessions.get();
+            for (int i = 0; i < ctx - 1; i++) {
+                int token = i == 0 ? bos : tokens[start + i];
+                float[] logits = session.forward(token);
+                if (i >= first) {
+                    double v = -LogSoftmax.logProb(logits, tokens[start + i + 1]);
+                    nll += v;
+                    nll2 += v * v;
+                    count++;
+                }
+            }
+            if (progress != null) {
+                progress.chunkDone(c + 1, chunks, PerplexityResult.of(nll, nll2, count));
+            }
+        }
+        return PerplexityResult.of(nll, nll2, count);
+    }
+}
