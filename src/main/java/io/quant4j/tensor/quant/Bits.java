@@ -42,30 +42,28 @@ final class Bits {
         return (float) Math.sqrt(x);
     }
 
+    /**
+     * GGML_FP32_TO_FP16: round to nearest even; every NaN becomes sign | 0x7E00 as in ggml's converter
+     * (Float.floatToFloat16 would keep payload bits).
+     */
     static short fp16(float f) {
+        if (Float.isNaN(f)) {
+            return (short) ((Float.floatToRawIntBits(f) >>> 16) & 0x8000 | 0x7E00);
+        }
         return Float.floatToFloat16(f);
     }
 
-    static float fp32(short h) {
-        return Float.float16ToFloat(h);
-    }
-
     static void putF16(byte[] b, int off, float f) {
-        putI16(b, off, Float.floatToFloat16(f));
+        putI16(b, off, fp16(f));
     }
 
     static float getF16(byte[] b, int off) {
-        return Float.float16ToFloat((short) getI16(b, off));
+        return Float.float16ToFloat((short) ((b[off] & 0xFF) | b[off + 1] << 8));
     }
 
     static void putI16(byte[] b, int off, int v) {
         b[off] = (byte) v;
         b[off + 1] = (byte) (v >>> 8);
-    }
-
-    /** Signed 16-bit little-endian value. */
-    static int getI16(byte[] b, int off) {
-        return (short) ((b[off] & 0xFF) | (b[off + 1] << 8));
     }
 
     static void putI32(byte[] b, int off, int v) {

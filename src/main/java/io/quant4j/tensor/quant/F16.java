@@ -19,7 +19,7 @@ public final class F16 implements RowCodec {
     @Override
     public void quantizeRow(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, float[] importance) {
         for (int j = 0; j < n; j++) {
-            dst.set(Bits.I16, dstOff + 2L * j, Float.floatToFloat16(src[srcOff + j]));
+            dst.set(Bits.I16, dstOff + 2L * j, Bits.fp16(src[srcOff + j]));
         }
     }
 

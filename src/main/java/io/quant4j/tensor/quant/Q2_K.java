@@ -3,6 +3,7 @@ package io.quant4j.tensor.quant;
 import io.quant4j.tensor.GgmlType;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 import static io.quant4j.tensor.quant.Bits.nearestInt;
 
@@ -102,7 +103,7 @@ public final class Q2_K implements RowCodec {
 
     /** quantize_row_q2_K_impl: imatrix-weighted make_qkx3_quants, scales and mins via make_qp_quants. */
     private static void quantizeBlockImatrix(float[] x, int xo, float[] qw, int qo, byte[] y, Scratch s) {
-        java.util.Arrays.fill(s.sw, 0);
+        Arrays.fill(s.sw, 0);
         float sumx2 = 0;
         for (int j = 0; j < QK_K; ++j) {
             sumx2 += x[xo + j] * x[xo + j];

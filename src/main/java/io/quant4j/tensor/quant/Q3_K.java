@@ -3,6 +3,7 @@ package io.quant4j.tensor.quant;
 import io.quant4j.tensor.GgmlType;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 import static io.quant4j.tensor.quant.Bits.nearestInt;
 
@@ -38,7 +39,7 @@ public final class Q3_K implements RowCodec {
         byte[] L = new byte[QK_K];
         float[] scales = new float[QK_K / 16];
         for (int i = 0; i < nb; i++) {
-            java.util.Arrays.fill(y, (byte) 0);
+            Arrays.fill(y, (byte) 0);
             if (importance == null) {
                 quantizeScalesRef(src, srcOff + i * QK_K, y, L, scales);
             } else {

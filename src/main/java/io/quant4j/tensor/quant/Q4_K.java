@@ -3,6 +3,7 @@ package io.quant4j.tensor.quant;
 import io.quant4j.tensor.GgmlType;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
  * Q4_K: super-blocks of 256 as {@code half d; half dmin; u8 scales[12]; u8 qs[128]}. Eight sub-blocks of 32
@@ -35,7 +36,7 @@ public final class Q4_K implements RowCodec {
         KScales.Scratch s = new KScales.Scratch();
         for (int i = 0; i < nb; i++) {
             int xo = srcOff + i * QK_K;
-            java.util.Arrays.fill(y, (byte) 0);
+            Arrays.fill(y, (byte) 0);
             if (importance == null) {
                 KScales.quantizeScalesRef(src, xo, 15, -1.f, 0.1f, 20, y, OFF_D, OFF_DMIN, OFF_SCALES, s);
             } else {

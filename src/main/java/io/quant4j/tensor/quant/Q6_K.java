@@ -3,6 +3,7 @@ package io.quant4j.tensor.quant;
 import io.quant4j.tensor.GgmlType;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 import static io.quant4j.tensor.quant.Bits.nearestInt;
 
@@ -43,7 +44,7 @@ public final class Q6_K implements RowCodec {
         float[] scales = new float[QK_K / 16];
         for (int i = 0; i < nb; i++) {
             int xo = srcOff + i * QK_K;
-            java.util.Arrays.fill(y, (byte) 0);
+            Arrays.fill(y, (byte) 0);
             float maxScale = 0;
             float maxAbsScale = 0;
             for (int ib = 0; ib < QK_K / 16; ++ib) {

@@ -3,6 +3,8 @@ package io.quant4j.tensor.quant;
 import io.quant4j.tensor.GgmlType;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.lang.foreign.ValueLayout;
 
 import static io.quant4j.tensor.quant.Bits.nearestInt;
 
@@ -50,7 +52,7 @@ public final class Q8_K implements RowCodec {
         }
         if (amax == 0) {
             // C zeroes d and qs but leaves bsums untouched; zero them here so output never depends on old bytes.
-            java.util.Arrays.fill(y, (byte) 0);
+            Arrays.fill(y, (byte) 0);
             return;
         }
         // -127, not -128: ggml needs |q| ≤ 127 for its IQ2_XXS SIMD dot products.
@@ -76,7 +78,7 @@ public final class Q8_K implements RowCodec {
             long bo = srcOff + (long) i * BLOCK_BYTES;
             float d = src.get(Bits.F32, bo + OFF_D);
             for (int j = 0; j < QK_K; ++j) {
-                dst[dstOff + i * QK_K + j] = d * src.get(java.lang.foreign.ValueLayout.JAVA_BYTE, bo + OFF_QS + j);
+                dst[dstOff + i * QK_K + j] = d * src.get(ValueLayout.JAVA_BYTE, bo + OFF_QS + j);
             }
         }
     }

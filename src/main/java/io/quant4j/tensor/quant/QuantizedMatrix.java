@@ -5,6 +5,7 @@ import io.quant4j.tensor.UnsupportedTensorTypeException;
 import io.quant4j.tensor.WeightMatrix;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * A weight matrix in one of ggml's block formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K, IQ4_NL), read in
@@ -24,13 +25,6 @@ public final class QuantizedMatrix extends WeightMatrix {
     public QuantizedMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
         super(type, data, rows, cols);
         this.decoder = decoder(type);
-    }
-
-    static boolean supports(GgmlType type) {
-        return switch (type) {
-            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL -> true;
-            default -> false;
-        };
     }
 
     static BlockDecoder decoder(GgmlType type) {
@@ -68,7 +62,7 @@ public final class QuantizedMatrix extends WeightMatrix {
         long base = row * rowBytes;
         float sum = 0f;
         for (int b = 0; b < cols / bs; b++) {
-            MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_BYTE, base + (long) b * block.length, block, 0, block.length);
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, base + (long) b * block.length, block, 0, block.length);
             decoder.decode(block, w, 0);
             int xo = xOffset + b * bs;
             for (int j = 0; j < bs; j++) {
@@ -84,7 +78,7 @@ public final class QuantizedMatrix extends WeightMatrix {
         long base = row * rowBytes;
         int bs = type.blockSize;
         for (int b = 0; b < cols / bs; b++) {
-            MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_BYTE, base + (long) b * block.length, block, 0, block.length);
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, base + (long) b * block.length, block, 0, block.length);
             decoder.decode(block, out, outOffset + b * bs);
         }
     }

@@ -161,6 +161,16 @@ class QuantizeFnsTest {
     }
 
     @Test
+    void fp16ConversionMatchesGgml() {
+        assertThat(Bits.fp16(Float.intBitsToFloat(0x7fc01234))).isEqualTo((short) 0x7E00);
+        assertThat(Bits.fp16(Float.intBitsToFloat(0xffa00001))).isEqualTo((short) 0xFE00);
+        assertThat(Bits.fp16(65520f)).isEqualTo((short) 0x7C00);           // rounds up to infinity
+        assertThat(Bits.fp16(1 + 0x1p-11f)).isEqualTo((short) 0x3C00);     // tie to even
+        assertThat(Bits.fp16(0x1p-25f)).isEqualTo((short) 0);              // tie to even, subnormal
+        assertThat(Bits.fp16(0x1.8p-25f)).isEqualTo((short) 1);
+    }
+
+    @Test
     void codecsCoverTheWritableTypes() {
         for (GgmlType t : GgmlType.values()) {
             boolean expected = switch (t) {
