@@ -1,5 +1,7 @@
 package io.quant4j.tensor;
 
+import io.quant4j.tensor.quant.QuantizedMatrix;
+
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -68,6 +70,8 @@ public abstract class WeightMatrix {
             case F32 -> new F32Matrix(data, rows, cols);
             case F16 -> new F16Matrix(data, rows, cols);
             case BF16 -> new Bf16Matrix(data, rows, cols);
+            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL ->
+                    new QuantizedMatrix(type, data, rows, cols);
             default -> throw new UnsupportedTensorTypeException(type);
         };
     }
