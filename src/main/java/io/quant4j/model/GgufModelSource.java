@@ -57,6 +57,15 @@ public final class GgufModelSource {
         return new ModelWeights("GGUF v" + gguf.version(), config, weights, displayMetadata(md), tensorTable(gguf), List.of(gguf));
     }
 
+    /** The hyper-parameters of a GGUF model without wrapping its weights (quantize, inspect). */
+    public static LlamaConfig configOf(GgufFile gguf) {
+        String arch = gguf.metadata().getString("general.architecture");
+        if (!ARCHITECTURES.contains(arch)) {
+            throw new ModelFormatException(gguf.path(), "architecture '" + arch + "' is not supported (quant4j runs: " + ARCHITECTURES + ")");
+        }
+        return config(gguf, arch);
+    }
+
     static LlamaConfig config(GgufFile gguf, String arch) {
         GgufMetadata md = gguf.metadata();
         String a = arch + ".";

@@ -13,6 +13,8 @@ public final class Llama {
     private final LlamaConfig config;
     private final LlamaWeights weights;
     private final double[] invFreq;
+    private final String[][] tensorNames;
+    private volatile ActivationObserver observer;
 
     public Llama(LlamaConfig config, LlamaWeights weights) {
         this.config = config;
@@ -26,6 +28,33 @@ public final class Llama {
                 f /= config.ropeFreqFactors()[i];
             }
             invFreq[i] = f;
+        }
+        String[] suffixes = {"attn_q", "attn_output", "ffn_gate", "ffn_down"};
+        tensorNames = new String[config.nLayers()][suffixes.length];
+        for (int l = 0; l < config.nLayers(); l++) {
+            for (int j = 0; j < suffixes.length; j++) {
+                tensorNames[l][j] = "blk." + l + "." + suffixes[j] + ".weight";
+            }
+        }
+    }
+
+    /** Installs (or, with null, removes) an observer of matrix inputs. */
+    public void setObserver(ActivationObserver observer) {
+        this.observer = observer;
+    }
+
+    private void observe(int layer, int which, float[] x, int n) {
+        ActivationObserver o = observer;
+        if (o == null) {
+            return;
+        }
+        String name = tensorNames[layer][which];
+        o.observe(name, x, n);
+        if (which == 0) { // k and v read the same input as q
+            o.observe(name.replace("attn_q", "attn_k"), x, n);
+            o.observe(name.replace("attn_q", "attn_v"), x, n);
+        } else if (which == 2) { // up reads the same input as gate
+            o.observe(name.replace("ffn_gate", "ffn_up"), x, n);
         }
     }
 
@@ -63,6 +92,7 @@ public final class Llama {
         for (int l = 0; l < c.nLayers(); l++) {
             LlamaWeights.Layer layer = weights.layers().get(l);
             rmsNorm(s.xb, x, layer.attnNorm(), dim, c.rmsNormEps());
+            observe(l, 0, s.xb, dim);
 
             Parallel.matVec(layer.attnQ(), s.xb, s.q);
             Parallel.matVec(layer.attnK(), s.xb, s.k);
@@ -82,18 +112,21 @@ public final class Llama {
                 }
             });
 
+            observe(l, 1, s.attnOut, c.qDim());
             Parallel.matVec(layer.attnOutput(), s.attnOut, s.xb2);
             for (int i = 0; i < dim; i++) {
                 x[i] += s.xb2[i];
             }
 
             rmsNorm(s.xb, x, layer.ffnNorm(), dim, c.rmsNormEps());
+            observe(l, 2, s.xb, dim);
             Parallel.matVec(layer.ffnGate(), s.xb, s.hb);
             Parallel.matVec(layer.ffnUp(), s.xb, s.hb2);
             for (int i = 0; i < c.hiddenDim(); i++) {
                 float g = s.hb[i];
                 s.hb[i] = g / (1f + (float) Math.exp(-g)) * s.hb2[i];
             }
+            observe(l, 3, s.hb, c.hiddenDim());
             Parallel.matVec(layer.ffnDown(), s.hb, s.xb2);
             for (int i = 0; i < dim; i++) {
                 x[i] += s.xb2[i];
