@@ -17,6 +17,7 @@ final class SentencePieceTokenizer extends AbstractTokenizer {
     private final String mergeSource;
     private final int[] bmpCharIds;   // token id of each single BMP character, -1 if none
     private final int[] byteTokenIds; // <0xXX> token of each byte (or a fallback), -1 if none
+    private final MergeTable joinableCharPairs; // (code point, code point) pairs that occur inside some token
     private final SymbolMerger merger;
 
     private SentencePieceTokenizer(Vocabulary vocab, boolean addSpacePrefix, MergeTable merges,
@@ -39,6 +40,17 @@ final class SentencePieceTokenizer extends AbstractTokenizer {
                 id = vocab.id(String.valueOf((char) b)); // llama.cpp falls back to the byte as a one-char token
             }
             byteTokenIds[b] = id >= 0 ? id : vocab.special.unknown();
+        }
+        this.joinableCharPairs = new MergeTable(vocab.size() * 4);
+        for (String t : vocab.texts) {
+            for (int i = 0, prev = -1; i < t.length(); ) {
+                int cp = t.codePointAt(i);
+                if (prev >= 0) {
+                    joinableCharPairs.putIfAbsent(prev, cp, 0, 0);
+                }
+                prev = cp;
+                i += Character.charCount(cp);
+            }
         }
         this.merger = new SymbolMerger(merges, fallback);
     }
@@ -82,8 +94,30 @@ final class SentencePieceTokenizer extends AbstractTokenizer {
     @Override
     void encodeRaw(String text, boolean afterSpecial, IntList out) {
         String escaped = ((addSpacePrefix && afterSpecial) ? " " + text : text).replace(' ', SPACE_MARK);
-        merger.reset(escaped);
+        // Two adjacent characters that occur together in no token can never end up in one token, so the text can be
+        // merged piece by piece between such pairs with exactly the result of merging it whole; the pieces are
+        // about word-sized, which keeps the merge heap small on long documents.
+        int segment = 0;
+        int prev = -1;
         for (int i = 0; i < escaped.length(); ) {
+            int cp = escaped.codePointAt(i);
+            if (prev >= 0 && joinableCharPairs.find(prev, cp) < 0) {
+                encodeSegment(escaped, segment, i, out);
+                segment = i;
+            }
+            prev = cp;
+            i += Character.charCount(cp);
+        }
+        encodeSegment(escaped, segment, escaped.length(), out);
+    }
+
+    /** Merges escaped[from, to) as one symbol sequence. */
+    private void encodeSegment(String escaped, int from, int to, IntList out) {
+        if (from == to) {
+            return;
+        }
+        merger.reset(escaped);
+        for (int i = from; i < to; ) {
             int cp = escaped.codePointAt(i);
             int len = Character.charCount(cp);
             int id = len == 1 ? bmpCharIds[cp] : vocab.id(escaped.substring(i, i + len));

@@ -30,13 +30,12 @@ final class SymbolMerger {
     private int[] prev = new int[64];
     private int[] next = new int[64];
 
-    // candidate heap as parallel arrays (no object per candidate)
+    // Candidate heap, two longs per entry: (rank, left) as one sortable key, and (merged length, result id).
+    // The right symbol is not stored: while a candidate is still valid it is next[left].
     private int heapSize;
-    private float[] heapRank = new float[64];
-    private int[] heapLeft = new int[64];
-    private int[] heapRight = new int[64];
-    private int[] heapLength = new int[64];
-    private int[] heapResult = new int[64];
+    private boolean buildingHeap;
+    private long[] heapKey = new long[64];
+    private long[] heapValue = new long[64];
 
     SymbolMerger(MergeTable merges, TextFallback fallback) {
         this.merges = merges;
@@ -73,17 +72,23 @@ final class SymbolMerger {
             return;
         }
         next[count - 1] = -1;
+        // queue the initial pairs unordered, then heapify in one linear pass
+        buildingHeap = true;
         for (int i = 1; i < count; i++) {
             tryQueue(i - 1, i);
         }
+        buildingHeap = false;
+        for (int i = heapSize / 2 - 1; i >= 0; i--) {
+            siftDown(i, heapKey[i], heapValue[i], heapSize);
+        }
         while (heapSize > 0) {
-            int left = heapLeft[0];
-            int right = heapRight[0];
-            int length = heapLength[0];
-            int result = heapResult[0];
+            int left = (int) heapKey[0];
+            int length = (int) (heapValue[0] >>> 32);
+            int result = (int) heapValue[0];
             pop();
-            // skip pairs made stale by an earlier merge of either symbol
-            if (lengths[left] == 0 || lengths[right] == 0 || lengths[left] + lengths[right] != length) {
+            int right = next[left];
+            // skip candidates made stale by an earlier merge of either symbol: their lengths no longer add up
+            if (lengths[left] == 0 || right < 0 || lengths[left] + lengths[right] != length) {
                 continue;
             }
             lengths[left] = length;
@@ -139,32 +144,34 @@ final class SymbolMerger {
         } else {
             return;
         }
-        push(rank, left, right, lengths[left] + lengths[right], result);
+        push(sortable(rank), left, lengths[left] + lengths[right], result);
     }
 
-    private static boolean before(float rankA, int leftA, float rankB, int leftB) {
-        return rankA < rankB || (rankA == rankB && leftA < leftB);
+    /** Float bits reordered so that comparing them as ints orders the floats. */
+    private static long sortable(float rank) {
+        int bits = Float.floatToIntBits(rank + 0.0f); // + 0.0f turns -0.0 into 0.0
+        return bits < 0 ? bits ^ 0x7FFFFFFF : bits;
     }
 
-    private void push(float rank, int left, int right, int length, int result) {
-        if (heapSize == heapRank.length) {
-            int n = heapSize * 2;
-            heapRank = Arrays.copyOf(heapRank, n);
-            heapLeft = Arrays.copyOf(heapLeft, n);
-            heapRight = Arrays.copyOf(heapRight, n);
-            heapLength = Arrays.copyOf(heapLength, n);
-            heapResult = Arrays.copyOf(heapResult, n);
+    private void push(long sortableRank, int left, int length, int result) {
+        long key = (sortableRank << 32) | left; // lower rank first, then the leftmost pair
+        long value = ((long) length << 32) | (result & 0xFFFFFFFFL);
+        if (heapSize == heapKey.length) {
+            heapKey = Arrays.copyOf(heapKey, heapSize * 2);
+            heapValue = Arrays.copyOf(heapValue, heapSize * 2);
         }
         int i = heapSize++;
-        while (i > 0) {
+        while (i > 0 && !buildingHeap) {
             int parent = (i - 1) >>> 1;
-            if (!before(rank, left, heapRank[parent], heapLeft[parent])) {
+            if (heapKey[parent] <= key) {
                 break;
             }
-            move(parent, i);
+            heapKey[i] = heapKey[parent];
+            heapValue[i] = heapValue[parent];
             i = parent;
         }
-        set(i, rank, left, right, length, result);
+        heapKey[i] = key;
+        heapValue[i] = value;
     }
 
     private void pop() {
@@ -172,42 +179,28 @@ final class SymbolMerger {
         if (last == 0) {
             return;
         }
-        float rank = heapRank[last];
-        int left = heapLeft[last];
-        int right = heapRight[last];
-        int length = heapLength[last];
-        int result = heapResult[last];
-        int i = 0;
+        siftDown(0, heapKey[last], heapValue[last], last);
+    }
+
+    /** Places (key, value) at or below slot i of a heap of the given size. */
+    private void siftDown(int i, long key, long value, int size) {
+        int last = size;
         while (true) {
             int child = 2 * i + 1;
             if (child >= last) {
                 break;
             }
-            if (child + 1 < last && before(heapRank[child + 1], heapLeft[child + 1], heapRank[child], heapLeft[child])) {
+            if (child + 1 < last && heapKey[child + 1] < heapKey[child]) {
                 child++;
             }
-            if (!before(heapRank[child], heapLeft[child], rank, left)) {
+            if (heapKey[child] >= key) {
                 break;
             }
-            move(child, i);
+            heapKey[i] = heapKey[child];
+            heapValue[i] = heapValue[child];
             i = child;
         }
-        set(i, rank, left, right, length, result);
-    }
-
-    private void move(int from, int to) {
-        heapRank[to] = heapRank[from];
-        heapLeft[to] = heapLeft[from];
-        heapRight[to] = heapRight[from];
-        heapLength[to] = heapLength[from];
-        heapResult[to] = heapResult[from];
-    }
-
-    private void set(int i, float rank, int left, int right, int length, int result) {
-        heapRank[i] = rank;
-        heapLeft[i] = left;
-        heapRight[i] = right;
-        heapLength[i] = length;
-        heapResult[i] = result;
+        heapKey[i] = key;
+        heapValue[i] = value;
     }
 }
