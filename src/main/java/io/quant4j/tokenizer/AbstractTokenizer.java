@@ -3,17 +3,25 @@ package io.quant4j.tokenizer;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.OptionalInt;
+import java.util.function.IntFunction;
 
-/** What both tokenizer kinds share: special-token splitting, BOS handling, the vocabulary queries and decoding. */
+/**
+ * What both tokenizer kinds share: special-token splitting, BOS handling, the vocabulary queries and decoding.
+ * Instances are immutable after construction, so they may be shared between threads.
+ */
 abstract class AbstractTokenizer implements Tokenizer {
     protected final Vocabulary vocab;
     private final SpecialTokenSplitter splitter;
-    private final byte[][] pieces; // tokenBytes, computed on first use
+    private final byte[][] pieces; // tokenBytes of every token
 
-    AbstractTokenizer(Vocabulary vocab) {
+    /** @param pieceOf the bytes a token contributes to decoded text (computed once for all tokens here) */
+    AbstractTokenizer(Vocabulary vocab, IntFunction<byte[]> pieceOf) {
         this.vocab = vocab;
         this.splitter = new SpecialTokenSplitter(vocab);
         this.pieces = new byte[vocab.size()][];
+        for (int id = 0; id < pieces.length; id++) {
+            pieces[id] = pieceOf.apply(id);
+        }
     }
 
     @Override
@@ -38,9 +46,6 @@ abstract class AbstractTokenizer implements Tokenizer {
     /** Tokenizes text that contains no special tokens. */
     abstract void encodeRaw(String text, boolean afterSpecial, IntList out);
 
-    /** The bytes of a token as decoded text, before any caching. */
-    abstract byte[] computeTokenBytes(int id);
-
     @Override
     public byte[] tokenBytes(int id) {
         return piece(id).clone();
@@ -49,12 +54,7 @@ abstract class AbstractTokenizer implements Tokenizer {
     /** The cached bytes of a token; callers must not modify them. */
     final byte[] piece(int id) {
         vocab.checkId(id);
-        byte[] p = pieces[id];
-        if (p == null) {
-            p = computeTokenBytes(id);
-            pieces[id] = p;
-        }
-        return p;
+        return pieces[id];
     }
 
     @Override

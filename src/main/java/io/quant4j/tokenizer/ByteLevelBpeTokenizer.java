@@ -14,10 +14,9 @@ final class ByteLevelBpeTokenizer extends AbstractTokenizer {
     private final boolean ignoreMerges;
     private final boolean nfc;
     private final int[] byteIds; // token id of each single byte's character
-    private final SymbolMerger merger;
 
     ByteLevelBpeTokenizer(Vocabulary vocab, PreTokenizer preTokenizer, MergeTable merges, boolean ignoreMerges, boolean nfc) {
-        super(vocab);
+        super(vocab, id -> piece(vocab, id));
         this.preTokenizer = preTokenizer;
         this.merges = merges;
         this.ignoreMerges = ignoreMerges;
@@ -26,7 +25,6 @@ final class ByteLevelBpeTokenizer extends AbstractTokenizer {
         for (int b = 0; b < 256; b++) {
             byteIds[b] = vocab.id(String.valueOf(ByteLevelAlphabet.charOf(b)));
         }
-        this.merger = new SymbolMerger(merges, null);
     }
 
     @Override
@@ -34,12 +32,13 @@ final class ByteLevelBpeTokenizer extends AbstractTokenizer {
         if (nfc) {
             text = Normalizer.normalize(text, Normalizer.Form.NFC);
         }
+        SymbolMerger merger = new SymbolMerger(merges, null);
         for (String word : preTokenizer.split(text)) {
-            encodeWord(word.getBytes(StandardCharsets.UTF_8), out);
+            encodeWord(merger, word.getBytes(StandardCharsets.UTF_8), out);
         }
     }
 
-    private void encodeWord(byte[] bytes, IntList out) {
+    private void encodeWord(SymbolMerger merger, byte[] bytes, IntList out) {
         String word = ByteLevelAlphabet.encode(bytes);
         if (ignoreMerges) {
             int whole = vocab.id(word);
@@ -69,8 +68,8 @@ final class ByteLevelBpeTokenizer extends AbstractTokenizer {
         }
     }
 
-    @Override
-    byte[] computeTokenBytes(int id) {
+    /** Byte-level pieces: normal tokens through the GPT-2 alphabet, user-defined ones as written, control tokens empty. */
+    private static byte[] piece(Vocabulary vocab, int id) {
         String text = vocab.texts[id];
         return switch (vocab.types[id]) {
             case NORMAL -> ByteLevelAlphabet.decode(text);

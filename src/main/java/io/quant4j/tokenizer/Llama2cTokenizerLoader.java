@@ -18,6 +18,7 @@ import java.nio.file.Path;
 final class Llama2cTokenizerLoader {
     private static final int HEADER = 4;
     private static final int PER_TOKEN = 8; // score + length, before the text bytes
+    private static final long MAX_FILE_SIZE = 256L << 20; // real ones are well under 10 MB; refuse to slurp a model
 
     private Llama2cTokenizerLoader() {
     }
@@ -30,7 +31,7 @@ final class Llama2cTokenizerLoader {
         if (size < HEADER || (size - HEADER) / PER_TOKEN < vocabSize) {
             throw new ModelFormatException(file, "too short (" + size + " bytes) for " + vocabSize + " tokens: truncated, or the wrong vocabulary size?");
         }
-        if (size > Integer.MAX_VALUE - 16) {
+        if (size > MAX_FILE_SIZE) {
             throw new ModelFormatException(file, "too large (" + size + " bytes) for a llama2.c tokenizer file");
         }
         ByteBuffer in = ByteBuffer.wrap(readAll(file)).order(ByteOrder.LITTLE_ENDIAN);

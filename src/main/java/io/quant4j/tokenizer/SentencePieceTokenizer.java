@@ -18,11 +18,12 @@ final class SentencePieceTokenizer extends AbstractTokenizer {
     private final int[] bmpCharIds;   // token id of each single BMP character, -1 if none
     private final int[] byteTokenIds; // <0xXX> token of each byte (or a fallback), -1 if none
     private final MergeTable joinableCharPairs; // (code point, code point) pairs that occur inside some token
-    private final SymbolMerger merger;
+    private final MergeTable merges;
+    private final SymbolMerger.TextFallback fallback;
 
     private SentencePieceTokenizer(Vocabulary vocab, boolean addSpacePrefix, MergeTable merges,
                                    SymbolMerger.TextFallback fallback, String mergeSource) {
-        super(vocab);
+        super(vocab, id -> piece(vocab, id));
         this.addSpacePrefix = addSpacePrefix;
         this.mergeSource = mergeSource;
         this.bmpCharIds = new int[Character.MAX_VALUE + 1];
@@ -52,7 +53,8 @@ final class SentencePieceTokenizer extends AbstractTokenizer {
                 i += Character.charCount(cp);
             }
         }
-        this.merger = new SymbolMerger(merges, fallback);
+        this.merges = merges;
+        this.fallback = fallback;
     }
 
     /** Merges ranked by score: any adjacent pair whose concatenation is a token may merge (llama.cpp, llama2.c). */
@@ -97,22 +99,23 @@ final class SentencePieceTokenizer extends AbstractTokenizer {
         // Two adjacent characters that occur together in no token can never end up in one token, so the text can be
         // merged piece by piece between such pairs with exactly the result of merging it whole; the pieces are
         // about word-sized, which keeps the merge heap small on long documents.
+        SymbolMerger merger = new SymbolMerger(merges, fallback);
         int segment = 0;
         int prev = -1;
         for (int i = 0; i < escaped.length(); ) {
             int cp = escaped.codePointAt(i);
             if (prev >= 0 && joinableCharPairs.find(prev, cp) < 0) {
-                encodeSegment(escaped, segment, i, out);
+                encodeSegment(merger, escaped, segment, i, out);
                 segment = i;
             }
             prev = cp;
             i += Character.charCount(cp);
         }
-        encodeSegment(escaped, segment, escaped.length(), out);
+        encodeSegment(merger, escaped, segment, escaped.length(), out);
     }
 
     /** Merges escaped[from, to) as one symbol sequence. */
-    private void encodeSegment(String escaped, int from, int to, IntList out) {
+    private void encodeSegment(SymbolMerger merger, String escaped, int from, int to, IntList out) {
         if (from == to) {
             return;
         }
@@ -140,8 +143,8 @@ final class SentencePieceTokenizer extends AbstractTokenizer {
         }
     }
 
-    @Override
-    byte[] computeTokenBytes(int id) {
+    /** SentencePiece pieces: ▁ is a space, byte tokens are their byte, control tokens are empty. */
+    private static byte[] piece(Vocabulary vocab, int id) {
         String text = vocab.texts[id];
         return switch (vocab.types[id]) {
             case NORMAL -> text.replace(SPACE_MARK, ' ').getBytes(StandardCharsets.UTF_8);

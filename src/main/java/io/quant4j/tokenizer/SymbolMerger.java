@@ -7,7 +7,7 @@ import java.util.Arrays;
  * then the best adjacent pair is merged again and again: lowest rank first, the leftmost pair on ties, as
  * llama.cpp's SentencePiece and BPE sessions do. Candidate pairs sit in a binary heap; a popped pair whose
  * symbols changed since it was queued is skipped, so each merge costs O(log n) rather than a rescan.
- * One instance is reused across calls (not thread-safe).
+ * An instance holds the work arrays of one encode call (reused across its words), so it is not shared.
  */
 final class SymbolMerger {
     /** Looks up a pair one of whose symbols has no token id (SentencePiece compares texts, so such pairs may merge). */

@@ -3,9 +3,8 @@ package io.quant4j.tokenizer;
 import java.util.OptionalInt;
 
 /**
- * Text ↔ token ids for a Llama-family vocabulary, behaving as llama.cpp's tokenizer does. Instances are not
- * thread-safe for {@link #encode} (they reuse work buffers); create one per thread if needed.
- * Build one with {@link Tokenizers}.
+ * Text ↔ token ids for a Llama-family vocabulary, behaving as llama.cpp's tokenizer does. Implementations are
+ * immutable and may be shared between threads. Build one with {@link Tokenizers}.
  */
 public interface Tokenizer {
     /**

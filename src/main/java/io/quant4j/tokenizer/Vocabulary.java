@@ -94,8 +94,13 @@ final class Vocabulary {
                 list.add(i);
             }
         }
-        list.sort(Comparator.comparingInt((Integer i) -> -texts[i].length()).thenComparingInt(i -> i));
+        // by UTF-8 length, as llama.cpp compares byte strings
+        list.sort(Comparator.comparingInt((Integer i) -> -utf8Length(texts[i])).thenComparingInt(i -> i));
         return list;
+    }
+
+    private static int utf8Length(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     }
 
     void checkId(int id) {
