@@ -1,17 +1,13 @@
 package io.quant4j.format.gguf;
 
 import io.quant4j.format.BoundedReader;
+import io.quant4j.format.MappedFile;
 import io.quant4j.format.ModelFormatException;
 import io.quant4j.tensor.GgmlType;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -63,20 +59,7 @@ public final class GgufFile implements AutoCloseable {
     }
 
     static MemorySegment map(Path path, Arena arena) {
-        if (Files.isDirectory(path)) {
-            throw new ModelFormatException(path, "is a directory, not a GGUF file");
-        }
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size == 0) {
-                return MemorySegment.NULL.reinterpret(0);
-            }
-            return ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-        } catch (NoSuchFileException e) {
-            throw new ModelFormatException(path, "no such file");
-        } catch (IOException e) {
-            throw new ModelFormatException(path, "cannot read: " + e.getMessage());
-        }
+        return MappedFile.map(path, arena, "a GGUF file");
     }
 
     private static GgufFile parse(Path path, Arena arena, MemorySegment mapped) {
