@@ -10,6 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
+import static io.quant4j.format.ModelFormatException.quote;
+
 /**
  * A Hugging Face {@code config.json} for a Llama-family model, read into a {@link LlamaConfig}. Optional keys take
  * the defaults of transformers' LlamaConfig (so a file transformers accepts is accepted here); anything quant4j
@@ -30,15 +32,15 @@ public record HuggingFaceConfig(LlamaConfig config, boolean tieWordEmbeddings, M
         Reader r = new Reader(file, root);
         String modelType = r.string("model_type");
         if (!MODEL_TYPES.contains(modelType)) {
-            throw r.fail("model_type", "is '" + modelType + "'; quant4j loads " + MODEL_TYPES);
+            throw r.fail("model_type", "is " + quote(modelType) + "; quant4j loads " + MODEL_TYPES);
         }
         if (r.present("quantization_config")) {
             JsonNode q = root.get("quantization_config");
             String method = q.isObject() && q.has("quant_method") ? q.get("quant_method").asText() : "unknown";
-            throw r.fail("quantization_config", "declares a quantized checkpoint (quant_method " + method + "), which this loader does not read");
+            throw r.fail("quantization_config", "declares a quantized checkpoint (quant_method " + quote(method) + "), which this loader does not read");
         }
         if (r.present("hidden_act") && !r.string("hidden_act").equals("silu")) {
-            throw r.fail("hidden_act", "is '" + r.string("hidden_act") + "'; Llama models use silu");
+            throw r.fail("hidden_act", "is " + quote(r.string("hidden_act")) + "; Llama models use silu");
         }
         for (String bias : new String[]{"attention_bias", "mlp_bias"}) {
             if (r.present(bias) && r.bool(bias)) {
@@ -100,7 +102,7 @@ public record HuggingFaceConfig(LlamaConfig config, boolean tieWordEmbeddings, M
                 }
                 yield RopeScaling.llama3(r.positive("factor"), low, high, r.integer("original_max_position_embeddings", 1, MAX_SIZE));
             }
-            default -> throw r.fail("rope_type", "'" + type + "' is not supported (quant4j supports default, linear and llama3)");
+            default -> throw r.fail("rope_type", quote(type) + " is not supported (quant4j supports default, linear and llama3)");
         };
     }
 
@@ -120,7 +122,7 @@ public record HuggingFaceConfig(LlamaConfig config, boolean tieWordEmbeddings, M
         }
 
         ModelFormatException fail(String key, String problem) {
-            return new ModelFormatException(file, "'" + prefix + key + "' " + problem);
+            return new ModelFormatException(file, quote(prefix + key) + " " + problem);
         }
 
         boolean present(String key) {
@@ -130,7 +132,7 @@ public record HuggingFaceConfig(LlamaConfig config, boolean tieWordEmbeddings, M
 
         private JsonNode require(String key) {
             if (!present(key)) {
-                throw new ModelFormatException(file, "missing key '" + prefix + key + "'");
+                throw new ModelFormatException(file, "missing key " + quote(prefix + key));
             }
             return root.get(key);
         }
@@ -138,7 +140,7 @@ public record HuggingFaceConfig(LlamaConfig config, boolean tieWordEmbeddings, M
         String string(String key) {
             JsonNode n = require(key);
             if (!n.isTextual()) {
-                throw fail(key, "must be a string, got " + n);
+                throw fail(key, "must be a string, got " + quote(n.toString()));
             }
             return n.textValue();
         }
@@ -146,7 +148,7 @@ public record HuggingFaceConfig(LlamaConfig config, boolean tieWordEmbeddings, M
         boolean bool(String key) {
             JsonNode n = require(key);
             if (!n.isBoolean()) {
-                throw fail(key, "must be true or false, got " + n);
+                throw fail(key, "must be true or false, got " + quote(n.toString()));
             }
             return n.booleanValue();
         }
@@ -154,7 +156,7 @@ public record HuggingFaceConfig(LlamaConfig config, boolean tieWordEmbeddings, M
         int integer(String key, int min, int max) {
             JsonNode n = require(key);
             if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < min || n.intValue() > max) {
-                throw fail(key, "must be an integer in [" + min + ", " + max + "], got " + n);
+                throw fail(key, "must be an integer in [" + min + ", " + max + "], got " + quote(n.toString()));
             }
             return n.intValue();
         }
@@ -162,7 +164,7 @@ public record HuggingFaceConfig(LlamaConfig config, boolean tieWordEmbeddings, M
         float number(String key) {
             JsonNode n = require(key);
             if (!n.isNumber() || !Float.isFinite((float) n.doubleValue())) {
-                throw fail(key, "must be a finite number, got " + n);
+                throw fail(key, "must be a finite number, got " + quote(n.toString()));
             }
             return (float) n.doubleValue();
         }

@@ -19,6 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static io.quant4j.format.ModelFormatException.quote;
+
 /**
  * Builds {@link ModelWeights} from a Hugging Face {@code LlamaForCausalLM} folder: config.json plus
  * model.safetensors or a sharded index. Weights stay in the mapped files except q_proj/k_proj, whose rows HF
@@ -78,7 +80,7 @@ public final class HuggingFaceModelSource {
     private static void refuseBiases(SafetensorsCheckpoint ckpt) {
         for (String name : ckpt.names()) {
             if (name.startsWith("model.layers.") && name.endsWith("_proj.bias")) {
-                throw new ModelFormatException(ckpt.fileOf(name).path(), "tensor '" + name + "' is a bias; quant4j's Llama has no bias terms");
+                throw new ModelFormatException(ckpt.fileOf(name).path(), "tensor " + quote(name) + " is a bias; quant4j's Llama has no bias terms");
             }
         }
     }
@@ -87,10 +89,10 @@ public final class HuggingFaceModelSource {
     private static SafetensorsTensorInfo checked(SafetensorsFile f, String name, long... expectedShape) {
         SafetensorsTensorInfo t = f.tensor(name);
         if (!Arrays.equals(t.shape(), expectedShape)) {
-            throw new ModelFormatException(f.path(), "tensor '" + name + "' has shape " + t.shapeString() + ", expected " + Arrays.toString(expectedShape));
+            throw new ModelFormatException(f.path(), "tensor " + quote(name) + " has shape " + t.shapeString() + ", expected " + Arrays.toString(expectedShape));
         }
         if (t.dtype().ggmlType().isEmpty()) {
-            throw new ModelFormatException(f.path(), "tensor '" + name + "' has dtype " + t.dtype() + ", expected F32, F16 or BF16");
+            throw new ModelFormatException(f.path(), "tensor " + quote(name) + " has dtype " + t.dtype() + ", expected F32, F16 or BF16");
         }
         return t;
     }

@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static io.quant4j.format.ModelFormatException.quote;
+
 /**
  * The tensors of a checkpoint, whether one {@code .safetensors} file or the shards an index names. Each shard is
  * opened (mapped) once; tensors are looked up by name across shards. Closing it unmaps every shard.
@@ -63,7 +65,7 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
                     shards.put(e.getValue(), shard);
                 }
                 if (!shard.hasTensor(e.getKey())) {
-                    throw new ModelFormatException(shard.path(), "does not hold tensor '" + e.getKey() + "' that " + indexFile.getFileName() + " places there");
+                    throw new ModelFormatException(shard.path(), "does not hold tensor " + quote(e.getKey()) + " that " + indexFile.getFileName() + " places there");
                 }
                 byTensor.put(e.getKey(), shard);
             }
@@ -96,7 +98,7 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     public SafetensorsFile fileOf(String name) {
         SafetensorsFile f = byTensor.get(name);
         if (f == null) {
-            throw new ModelFormatException(source, "missing tensor '" + name + "'");
+            throw new ModelFormatException(source, "missing tensor " + quote(name));
         }
         return f;
     }

@@ -16,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static io.quant4j.format.ModelFormatException.quote;
+
 /**
  * A safetensors file, memory-mapped read-only: u64 header length, JSON header, then one data section that the
  * tensors tile exactly (sorted by offset, no gaps, no overlaps, nothing after the last one), as the reference
@@ -87,7 +89,7 @@ public final class SafetensorsFile implements AutoCloseable {
         LinkedHashMap<String, SafetensorsTensorInfo> tensors = new LinkedHashMap<>();
         for (SafetensorsTensorInfo t : list) {
             if (t.offset() != expected) {
-                throw new ModelFormatException(path, "tensor '" + t.name() + "' "
+                throw new ModelFormatException(path, "tensor " + quote(t.name()) + " "
                         + (t.offset() < expected ? "overlaps the previous tensor" : "leaves a gap after the previous tensor")
                         + ": data_offsets begin at " + (t.offset() - dataOffset) + ", expected " + (expected - dataOffset));
             }
@@ -107,7 +109,7 @@ public final class SafetensorsFile implements AutoCloseable {
         Map<String, String> out = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : node.properties()) {
             if (!e.getValue().isTextual()) {
-                throw new ModelFormatException(path, "'" + METADATA_KEY + "' value of '" + e.getKey() + "' is not a string");
+                throw new ModelFormatException(path, "'" + METADATA_KEY + "' value of " + quote(e.getKey()) + " is not a string");
             }
             out.put(e.getKey(), e.getValue().textValue());
         }
@@ -115,7 +117,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     private static SafetensorsTensorInfo readTensor(Path path, String name, JsonNode node, long dataOffset, long dataLength) {
-        String t = "tensor '" + name + "'";
+        String t = "tensor " + quote(name);
         if (!node.isObject()) {
             throw new ModelFormatException(path, t + " is described by " + node.getNodeType().toString().toLowerCase() + ", not an object");
         }
@@ -124,7 +126,7 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new ModelFormatException(path, t + " has no \"dtype\" string");
         }
         SafetensorsDtype dtype = SafetensorsDtype.fromName(dtypeNode.textValue()).orElseThrow(() ->
-                new ModelFormatException(path, t + " has unknown dtype '" + dtypeNode.textValue() + "'"));
+                new ModelFormatException(path, t + " has unknown dtype " + quote(dtypeNode.textValue())));
         long[] shape = nonNegativeLongs(path, t, node, "shape", -1);
         long[] offsets = nonNegativeLongs(path, t, node, "data_offsets", 2);
         long elements = 1;
@@ -162,7 +164,7 @@ public final class SafetensorsFile implements AutoCloseable {
         for (int i = 0; i < out.length; i++) {
             JsonNode v = a.get(i);
             if (!Json.isNonNegativeLong(v)) {
-                throw new ModelFormatException(path, t + " \"" + field + "\" holds " + v + ", not a non-negative 64-bit integer");
+                throw new ModelFormatException(path, t + " \"" + field + "\" holds " + quote(String.valueOf(v)) + ", not a non-negative 64-bit integer");
             }
             out[i] = v.asLong();
         }
@@ -190,7 +192,7 @@ public final class SafetensorsFile implements AutoCloseable {
     public SafetensorsTensorInfo tensor(String name) {
         SafetensorsTensorInfo t = tensors.get(name);
         if (t == null) {
-            throw new ModelFormatException(path, "missing tensor '" + name + "'");
+            throw new ModelFormatException(path, "missing tensor " + quote(name));
         }
         return t;
     }

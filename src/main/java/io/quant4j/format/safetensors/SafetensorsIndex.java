@@ -10,6 +10,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import static io.quant4j.format.ModelFormatException.quote;
+
 /**
  * A sharded checkpoint's {@code model.safetensors.index.json}: which shard file holds each tensor
  * ({@code weight_map}), plus its optional {@code metadata} (e.g. total_size). Shard names must be plain file
@@ -28,7 +30,7 @@ public record SafetensorsIndex(Path file, Map<String, String> weightMap, Map<Str
         Map<String, String> weightMap = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : map.properties()) {
             if (!e.getValue().isTextual()) {
-                throw new ModelFormatException(file, "weight_map entry '" + e.getKey() + "' is not a file name string");
+                throw new ModelFormatException(file, "weight_map entry " + quote(e.getKey()) + " is not a file name string");
             }
             String shard = e.getValue().textValue();
             checkShardName(file, e.getKey(), shard);
@@ -54,7 +56,7 @@ public record SafetensorsIndex(Path file, Map<String, String> weightMap, Map<Str
             plain = false;
         }
         if (!plain) {
-            throw new ModelFormatException(file, "weight_map sends tensor '" + tensor + "' to '" + shard + "', which is not a file name in the same folder");
+            throw new ModelFormatException(file, "weight_map sends tensor " + quote(tensor) + " to " + quote(shard) + ", which is not a file name in the same folder");
         }
     }
 
