@@ -29,18 +29,22 @@ public final class Json {
         return MAPPER;
     }
 
-    /** Parses UTF-8 JSON bytes that must hold one object; {@code what} names it in errors ("header"). */
-    public static JsonNode parseObject(Path file, byte[] utf8, String what) {
+    /**
+     * Parses UTF-8 JSON bytes that must hold one object. {@code part} names the part of the file in errors
+     * ("header"), or is null when the JSON is the whole file.
+     */
+    public static JsonNode parseObject(Path file, byte[] utf8, String part) {
+        String subject = part == null ? "" : part + " is ";
         JsonNode node;
         try {
             node = MAPPER.readTree(utf8);
         } catch (JacksonException e) {
-            throw new ModelFormatException(file, what + " is not valid JSON: " + oneLine(e.getOriginalMessage()));
+            throw new ModelFormatException(file, subject + "not valid JSON: " + oneLine(e.getOriginalMessage()));
         } catch (IOException | RuntimeException e) {
-            throw new ModelFormatException(file, what + " is not valid JSON: " + oneLine(e.getMessage()));
+            throw new ModelFormatException(file, subject + "not valid JSON: " + oneLine(e.getMessage()));
         }
         if (node == null || !node.isObject()) {
-            throw new ModelFormatException(file, what + " is not a JSON object");
+            throw new ModelFormatException(file, subject + "not a JSON object");
         }
         return node;
     }
@@ -59,7 +63,7 @@ public final class Json {
         } catch (IOException e) {
             throw new ModelFormatException(file, "cannot read: " + e.getMessage());
         }
-        return parseObject(file, bytes, "content");
+        return parseObject(file, bytes, null);
     }
 
     static String oneLine(String message) {
