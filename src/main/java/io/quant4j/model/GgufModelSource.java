@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static io.quant4j.format.ModelFormatException.quote;
+
 /** Builds {@link ModelWeights} from a GGUF file with llama.cpp's key and tensor names. */
 public final class GgufModelSource {
     private static final Set<String> ARCHITECTURES = Set.of("llama");
@@ -32,7 +34,7 @@ public final class GgufModelSource {
         GgufMetadata md = gguf.metadata();
         String arch = md.getString("general.architecture");
         if (!ARCHITECTURES.contains(arch)) {
-            throw new ModelFormatException(path, "architecture '" + arch + "' is not supported (quant4j runs: " + ARCHITECTURES + ")");
+            throw new ModelFormatException(path, "architecture " + quote(arch) + " is not supported (quant4j runs: " + ARCHITECTURES + ")");
         }
         LlamaConfig config = config(gguf, arch);
         List<LlamaWeights.Layer> layers = new ArrayList<>();
@@ -90,7 +92,7 @@ public final class GgufModelSource {
         if (scalingType.equals("linear") && factor > 0 && factor != 1f) {
             scaling = RopeScaling.linear(factor);
         } else if (!scalingType.equals("none") && !scalingType.equals("linear")) {
-            throw new ModelFormatException(gguf.path(), "rope scaling type '" + scalingType + "' is not supported");
+            throw new ModelFormatException(gguf.path(), "rope scaling type " + quote(scalingType) + " is not supported");
         }
         int ropeDim = md.findInt(a + "rope.dimension_count", 2, 1 << 14).orElse(headDim);
         float[] freqFactors = null;
@@ -116,13 +118,13 @@ public final class GgufModelSource {
         GgufTensorInfo t = gguf.tensor(name);
         long[] s = t.shape();
         if (s.length != 2 || s[0] != cols || s[1] != rows) {
-            throw new ModelFormatException(gguf.path(), "tensor '" + name + "' has shape " + t.shapeString()
+            throw new ModelFormatException(gguf.path(), "tensor " + quote(name) + " has shape " + t.shapeString()
                     + ", expected [" + cols + ", " + rows + "]");
         }
         try {
             return WeightMatrix.of(t.type(), gguf.data(t), rows, cols);
         } catch (UnsupportedTensorTypeException e) {
-            throw new ModelFormatException(gguf.path(), "tensor '" + name + "' has type " + t.type() + ", which quant4j cannot compute with yet");
+            throw new ModelFormatException(gguf.path(), "tensor " + quote(name) + " has type " + t.type() + ", which quant4j cannot compute with yet");
         }
     }
 
@@ -130,7 +132,7 @@ public final class GgufModelSource {
     static float[] vector(GgufFile gguf, String name, int n) {
         GgufTensorInfo t = gguf.tensor(name);
         if (t.elementCount() != n) {
-            throw new ModelFormatException(gguf.path(), "tensor '" + name + "' has shape " + t.shapeString() + ", expected [" + n + "]");
+            throw new ModelFormatException(gguf.path(), "tensor " + quote(name) + " has shape " + t.shapeString() + ", expected [" + n + "]");
         }
         MemorySegment seg = gguf.data(t);
         float[] out = new float[n];
@@ -139,7 +141,7 @@ public final class GgufModelSource {
         } else if (t.type() == GgmlType.F16 || t.type() == GgmlType.BF16) {
             WeightMatrix.of(t.type(), seg, 1, n).dequantizeRow(0, out, 0);
         } else {
-            throw new ModelFormatException(gguf.path(), "tensor '" + name + "' has type " + t.type() + ", expected F32");
+            throw new ModelFormatException(gguf.path(), "tensor " + quote(name) + " has type " + t.type() + ", expected F32");
         }
         return out;
     }

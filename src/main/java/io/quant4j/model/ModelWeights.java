@@ -14,5 +14,25 @@ public record ModelWeights(
         LlamaWeights weights,
         Map<String, String> metadata,
         List<TensorEntry> tensors,
-        List<AutoCloseable> resources) {
+        List<AutoCloseable> resources) implements AutoCloseable {
+
+    /** Releases the mapped files and off-heap copies; the weights must not be used afterwards. */
+    @Override
+    public void close() {
+        RuntimeException failure = null;
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = new IllegalStateException("could not release a model resource", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
 }

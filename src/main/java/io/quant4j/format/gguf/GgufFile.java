@@ -1,22 +1,20 @@
 package io.quant4j.format.gguf;
 
 import io.quant4j.format.BoundedReader;
+import io.quant4j.format.MappedFile;
 import io.quant4j.format.ModelFormatException;
 import io.quant4j.tensor.GgmlType;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+
+import static io.quant4j.format.ModelFormatException.quote;
 
 /**
  * A GGUF v2/v3 file, memory-mapped read-only: header, metadata, tensor infos, and tensor data as slices of
@@ -63,20 +61,7 @@ public final class GgufFile implements AutoCloseable {
     }
 
     static MemorySegment map(Path path, Arena arena) {
-        if (Files.isDirectory(path)) {
-            throw new ModelFormatException(path, "is a directory, not a GGUF file");
-        }
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size == 0) {
-                return MemorySegment.NULL.reinterpret(0);
-            }
-            return ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-        } catch (NoSuchFileException e) {
-            throw new ModelFormatException(path, "no such file");
-        } catch (IOException e) {
-            throw new ModelFormatException(path, "cannot read: " + e.getMessage());
-        }
+        return MappedFile.map(path, arena, "a GGUF file");
     }
 
     private static GgufFile parse(Path path, Arena arena, MemorySegment mapped) {
@@ -100,13 +85,13 @@ public final class GgufFile implements AutoCloseable {
         LinkedHashMap<String, GgufValue> kv = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
             String key = readString(r, "metadata key #" + i, true);
-            int typeId = r.i32("type of '" + key + "'");
+            int typeId = r.i32("type of " + quote(key));
             GgufValueType type = GgufValueType.fromId(typeId);
             if (type == null) {
-                throw new ModelFormatException(path, "metadata '" + key + "' has unknown value type " + typeId);
+                throw new ModelFormatException(path, "metadata " + quote(key) + " has unknown value type " + typeId);
             }
             if (kv.put(key, readValue(r, type, key, 0)) != null) {
-                throw new ModelFormatException(path, "duplicate metadata key '" + key + "'");
+                throw new ModelFormatException(path, "duplicate metadata key " + quote(key));
             }
         }
         GgufMetadata metadata = new GgufMetadata(path, kv);
@@ -125,28 +110,28 @@ public final class GgufFile implements AutoCloseable {
         List<Long> offsets = new ArrayList<>();
         for (long i = 0; i < tensorCount; i++) {
             String name = readString(r, "name of tensor #" + i, true);
-            int nDims = r.i32("dimension count of tensor '" + name + "'");
+            int nDims = r.i32("dimension count of tensor " + quote(name));
             if (nDims < 1 || nDims > MAX_DIMS) {
-                throw new ModelFormatException(path, "tensor '" + name + "' has " + nDims + " dimensions (1 to 4 allowed)");
+                throw new ModelFormatException(path, "tensor " + quote(name) + " has " + nDims + " dimensions (1 to 4 allowed)");
             }
             long[] shape = new long[nDims];
             long elements = 1;
             for (int d = 0; d < nDims; d++) {
-                shape[d] = r.i64("shape of tensor '" + name + "'");
+                shape[d] = r.i64("shape of tensor " + quote(name));
                 if (shape[d] <= 0 || shape[d] > r.size() * 8 + 64) {
-                    throw new ModelFormatException(path, "tensor '" + name + "' has absurd dimension " + Long.toUnsignedString(shape[d]));
+                    throw new ModelFormatException(path, "tensor " + quote(name) + " has absurd dimension " + Long.toUnsignedString(shape[d]));
                 }
                 elements = multiplyOrFail(path, name, elements, shape[d]);
             }
-            int typeId = r.i32("type of tensor '" + name + "'");
+            int typeId = r.i32("type of tensor " + quote(name));
             GgmlType type = GgmlType.fromId(typeId).orElseThrow(() ->
-                    new ModelFormatException(path, "tensor '" + name + "' has unknown ggml type id " + typeId));
+                    new ModelFormatException(path, "tensor " + quote(name) + " has unknown ggml type id " + typeId));
             if (shape[0] % type.blockSize != 0) {
-                throw new ModelFormatException(path, "tensor '" + name + "' row length " + shape[0] + " is not a multiple of the " + type + " block size " + type.blockSize);
+                throw new ModelFormatException(path, "tensor " + quote(name) + " row length " + shape[0] + " is not a multiple of the " + type + " block size " + type.blockSize);
             }
-            long offset = r.i64("data offset of tensor '" + name + "'");
+            long offset = r.i64("data offset of tensor " + quote(name));
             if (offset < 0 || offset % alignment != 0) {
-                throw new ModelFormatException(path, "tensor '" + name + "' data offset " + Long.toUnsignedString(offset) + " is not aligned to " + alignment);
+                throw new ModelFormatException(path, "tensor " + quote(name) + " data offset " + Long.toUnsignedString(offset) + " is not aligned to " + alignment);
             }
             names.add(name);
             shapes.add(shape);
@@ -165,11 +150,11 @@ public final class GgufFile implements AutoCloseable {
             long bytes = types.get(i).byteSize(elements);
             long start = dataOffset + offsets.get(i);
             if (start < dataOffset || start + bytes > mapped.byteSize() || start + bytes < start) {
-                throw new ModelFormatException(path, "tensor '" + name + "' (" + bytes + " bytes at offset " + start
+                throw new ModelFormatException(path, "tensor " + quote(name) + " (" + bytes + " bytes at offset " + start
                         + ") lies past the end of the file (" + mapped.byteSize() + " bytes): truncated?");
             }
             if (tensors.put(name, new GgufTensorInfo(name, shape, types.get(i), start, bytes)) != null) {
-                throw new ModelFormatException(path, "duplicate tensor name '" + name + "'");
+                throw new ModelFormatException(path, "duplicate tensor name " + quote(name));
             }
         }
         return new GgufFile(path, arena, mapped, version, metadata, tensors, alignment, dataOffset);
@@ -183,7 +168,7 @@ public final class GgufFile implements AutoCloseable {
             }
             return n;
         } catch (ArithmeticException e) {
-            throw new ModelFormatException(path, "tensor '" + name + "' has an absurd element count");
+            throw new ModelFormatException(path, "tensor " + quote(name) + " has an absurd element count");
         }
     }
 
@@ -200,7 +185,7 @@ public final class GgufFile implements AutoCloseable {
     }
 
     private static GgufValue readValue(BoundedReader r, GgufValueType type, String key, int depth) {
-        String what = "value of '" + key + "'";
+        String what = "value of " + quote(key);
         return switch (type) {
             case UINT8 -> GgufValue.of(type, r.i8(what) & 0xFF);
             case INT8 -> GgufValue.of(type, (int) r.i8(what));
@@ -219,20 +204,20 @@ public final class GgufFile implements AutoCloseable {
 
     private static GgufValue readArray(BoundedReader r, String key, int depth) {
         if (depth >= MAX_NESTING) {
-            throw new ModelFormatException(r.file(), "metadata '" + key + "' nests arrays too deeply");
+            throw new ModelFormatException(r.file(), "metadata " + quote(key) + " nests arrays too deeply");
         }
-        int elemId = r.i32("array type of '" + key + "'");
+        int elemId = r.i32("array type of " + quote(key));
         GgufValueType et = GgufValueType.fromId(elemId);
         if (et == null) {
-            throw new ModelFormatException(r.file(), "metadata '" + key + "' is an array of unknown type " + elemId);
+            throw new ModelFormatException(r.file(), "metadata " + quote(key) + " is an array of unknown type " + elemId);
         }
-        long count = r.i64("array length of '" + key + "'");
+        long count = r.i64("array length of " + quote(key));
         if (count < 0 || count > r.remaining() / et.minBytes) {
-            throw new ModelFormatException(r.file(), "corrupt: array '" + key + "' claims " + Long.toUnsignedString(count)
+            throw new ModelFormatException(r.file(), "corrupt: array " + quote(key) + " claims " + Long.toUnsignedString(count)
                     + " elements but only " + r.remaining() + " bytes remain");
         }
         int n = (int) count;
-        String what = "element of '" + key + "'";
+        String what = "element of " + quote(key);
         Object arr = switch (et) {
             case UINT8, INT8, UINT16, INT16, INT32 -> {
                 int[] a = new int[n];
@@ -312,7 +297,7 @@ public final class GgufFile implements AutoCloseable {
     public GgufTensorInfo tensor(String name) {
         GgufTensorInfo t = tensors.get(name);
         if (t == null) {
-            throw new ModelFormatException(path, "missing tensor '" + name + "'");
+            throw new ModelFormatException(path, "missing tensor " + quote(name));
         }
         return t;
     }
