@@ -128,4 +128,29 @@ abstract class AbstractTokenizer implements Tokenizer {
     private String describe(int id) {
         return id < 0 ? "none" : id + " '" + vocab.texts[id] + "'";
     }
+
+    /** The keys every vocabulary writes: tokens, types, special ids; subclasses add model, scores, merges. */
+    protected java.util.Map<String, io.quant4j.format.gguf.GgufValue> baseGgufMetadata(String model) {
+        java.util.Map<String, io.quant4j.format.gguf.GgufValue> m = new java.util.LinkedHashMap<>();
+        m.put("tokenizer.ggml.model", io.quant4j.format.gguf.GgufValue.of(io.quant4j.format.gguf.GgufValueType.STRING, model));
+        m.put("tokenizer.ggml.tokens", io.quant4j.format.gguf.GgufValue.array(io.quant4j.format.gguf.GgufValueType.STRING, vocab.texts.clone()));
+        int[] types = new int[vocab.size()];
+        for (int i = 0; i < types.length; i++) {
+            types[i] = vocab.types[i].id;
+        }
+        m.put("tokenizer.ggml.token_type", io.quant4j.format.gguf.GgufValue.array(io.quant4j.format.gguf.GgufValueType.INT32, types));
+        putId(m, "tokenizer.ggml.bos_token_id", vocab.special.bos());
+        putId(m, "tokenizer.ggml.eos_token_id", vocab.special.eos());
+        putId(m, "tokenizer.ggml.unknown_token_id", vocab.special.unknown());
+        putId(m, "tokenizer.ggml.padding_token_id", vocab.special.padding());
+        putId(m, "tokenizer.ggml.eot_token_id", vocab.special.eot());
+        m.put("tokenizer.ggml.add_bos_token", io.quant4j.format.gguf.GgufValue.of(io.quant4j.format.gguf.GgufValueType.BOOL, vocab.special.addBos()));
+        return m;
+    }
+
+    private static void putId(java.util.Map<String, io.quant4j.format.gguf.GgufValue> m, String key, int id) {
+        if (id >= 0) {
+            m.put(key, io.quant4j.format.gguf.GgufValue.of(io.quant4j.format.gguf.GgufValueType.UINT32, (long) id));
+        }
+    }
 }

@@ -83,4 +83,13 @@ final class ByteLevelBpeTokenizer extends AbstractTokenizer {
         return "byte-level BPE (" + preTokenizer.name + " pre-tokenizer), " + vocab.size() + " tokens, "
                 + merges.size() + " merges, " + specialSummary();
     }
+
+    @Override
+    public java.util.Map<String, io.quant4j.format.gguf.GgufValue> ggufMetadata() {
+        java.util.Map<String, io.quant4j.format.gguf.GgufValue> m = baseGgufMetadata("gpt2");
+        m.put("tokenizer.ggml.pre", io.quant4j.format.gguf.GgufValue.of(io.quant4j.format.gguf.GgufValueType.STRING, preTokenizer.name));
+        m.put("tokenizer.ggml.merges", io.quant4j.format.gguf.GgufValue.array(io.quant4j.format.gguf.GgufValueType.STRING,
+                merges.mergeTexts(this::tokenText).toArray(String[]::new)));
+        return m;
+    }
 }

@@ -97,4 +97,20 @@ final class MergeTable {
             }
         }
     }
+
+    /** Merges as llama.cpp's "left right" strings, best rank first (for writing GGUF). */
+    java.util.List<String> mergeTexts(java.util.function.IntFunction<String> text) {
+        java.util.List<Integer> slots = new java.util.ArrayList<>(size);
+        for (int s = 0; s < keys.length; s++) {
+            if (keys[s] != EMPTY) {
+                slots.add(s);
+            }
+        }
+        slots.sort((a, b) -> Float.compare(ranks[a], ranks[b]));
+        java.util.List<String> out = new java.util.ArrayList<>(slots.size());
+        for (int s : slots) {
+            out.add(text.apply((int) (keys[s] >>> 32)) + " " + text.apply((int) keys[s]));
+        }
+        return out;
+    }
 }

@@ -179,4 +179,12 @@ final class SentencePieceTokenizer extends AbstractTokenizer {
         return "SentencePiece BPE, " + vocab.size() + " tokens, " + mergeSource + ", " + specialSummary()
                 + (addSpacePrefix ? ", space prefix" : "");
     }
+
+    @Override
+    public java.util.Map<String, io.quant4j.format.gguf.GgufValue> ggufMetadata() {
+        java.util.Map<String, io.quant4j.format.gguf.GgufValue> m = baseGgufMetadata("llama");
+        m.put("tokenizer.ggml.scores", io.quant4j.format.gguf.GgufValue.array(io.quant4j.format.gguf.GgufValueType.FLOAT32, vocab.scores.clone()));
+        m.put("tokenizer.ggml.add_space_prefix", io.quant4j.format.gguf.GgufValue.of(io.quant4j.format.gguf.GgufValueType.BOOL, addSpacePrefix));
+        return m;
+    }
 }

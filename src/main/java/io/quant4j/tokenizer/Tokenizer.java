@@ -62,4 +62,8 @@ public interface Tokenizer {
 
     /** One line: kind, vocabulary size, BOS/EOS ids. */
     String summary();
+
+    /** The vocabulary as llama.cpp's tokenizer.ggml.* GGUF keys, so a converted model carries its tokenizer. */
+    java.util.Map<String, io.quant4j.format.gguf.GgufValue> ggufMetadata();
+
 }

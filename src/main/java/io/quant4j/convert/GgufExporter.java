@@ -1,0 +1,136 @@
+package io.quant4j.convert;
+
+import io.quant4j.format.gguf.GgufValue;
+import io.quant4j.format.gguf.GgufWriter;
+import io.quant4j.model.LlamaConfig;
+import io.quant4j.model.LlamaWeights;
+import io.quant4j.model.RopeScaling;
+import io.quant4j.runtime.LoadedModel;
+import io.quant4j.tensor.Fp16;
+import io.quant4j.tensor.GgmlType;
+import io.quant4j.tensor.WeightMatrix;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Writes any loaded model (GGUF, Hugging Face folder, llama2.c) as a llama.cpp-compatible GGUF v3 with
+ * llama.cpp's key and tensor names, streaming one row at a time. F32, F16 and BF16 weights keep their type;
+ * anything else is written as F32. q/k rows are already in GGUF's layout in {@link LlamaWeights}.
+ */
+public final class GgufExporter {
+    private GgufExporter() {
+    }
+
+    public static void export(Path in, Path tokenizer, Path out) {
+        try (LoadedModel model = LoadedModel.load(in, tokenizer)) {
+            write(model, out);
+        }
+    }
+
+    public static void write(LoadedModel model, Path out) {
+        LlamaConfig c = model.weights().config();
+        LlamaWeights w = model.weights().weights();
+        try (GgufWriter g = new GgufWriter(out)) {
+            g.putString("general.architecture", "llama");
+            String name = model.path().getFileName() == null ? "model" : model.path().getFileName().toString();
+            g.putString("general.name", name.replaceAll("\\.(gguf|bin)$", ""));
+            g.putUint32("llama.context_length", c.contextLength());
+            g.putUint32("llama.embedding_length", c.dim());
+            g.putUint32("llama.block_count", c.nLayers());
+            g.putUint32("llama.feed_forward_length", c.hiddenDim());
+            g.putUint32("llama.rope.dimension_count", c.ropeDim());
+            g.putUint32("llama.attention.head_count", c.nHeads());
+            g.putUint32("llama.attention.head_count_kv", c.nKvHeads());
+            if (c.headDim() != c.dim() / c.nHeads()) {
+                g.putUint32("llama.attention.key_length", c.headDim());
+                g.putUint32("llama.attention.value_length", c.headDim());
+            }
+            g.putFloat32("llama.attention.layer_norm_rms_epsilon", c.rmsNormEps());
+            g.putFloat32("llama.rope.freq_base", c.ropeTheta());
+            if (c.ropeScaling().kind() == RopeScaling.Kind.LINEAR) {
+                g.putString("llama.rope.scaling.type", "linear");
+                g.putFloat32("llama.rope.scaling.factor", c.ropeScaling().factor());
+            }
+            g.putUint32("llama.vocab_size", c.vocabSize());
+            g.putUint32("general.file_type", fileTypeOf(w));
+            for (Map.Entry<String, GgufValue> e : model.tokenizer().ggufMetadata().entrySet()) {
+                g.put(e.getKey(), e.getValue());
+            }
+
+            Map<String, Object> tensors = new LinkedHashMap<>();
+            tensors.put("token_embd.weight", w.tokenEmbedding());
+            tensors.put("output_norm.weight", w.outputNorm());
+            if (!w.tiedEmbeddings()) {
+                tensors.put("output.weight", w.output());
+            }
+            if (c.ropeFreqFactors() != null) {
+                tensors.put("rope_freqs.weight", c.ropeFreqFactors());
+            }
+            for (int i = 0; i < c.nLayers(); i++) {
+                LlamaWeights.Layer l = w.layers().get(i);
+                String p = "blk." + i + ".";
+                tensors.put(p + "attn_norm.weight", l.attnNorm());
+                tensors.put(p + "attn_q.weight", l.attnQ());
+                tensors.put(p + "attn_k.weight", l.attnK());
+                tensors.put(p + "attn_v.weight", l.attnV());
+                tensors.put(p + "attn_output.weight", l.attnOutput());
+                tensors.put(p + "ffn_norm.weight", l.ffnNorm());
+                tensors.put(p + "ffn_gate.weight", l.ffnGate());
+                tensors.put(p + "ffn_down.weight", l.ffnDown());
+                tensors.put(p + "ffn_up.weight", l.ffnUp());
+            }
+            for (Map.Entry<String, Object> e : tensors.entrySet()) {
+                if (e.getValue() instanceof WeightMatrix m) {
+                    g.addTensor(e.getKey(), new long[] {m.cols(), m.rows()}, storedType(m));
+                } else {
+                    g.addTensor(e.getKey(), new long[] {((float[]) e.getValue()).length}, GgmlType.F32);
+                }
+            }
+            g.writeHeader();
+            for (Object t : tensors.values()) {
+                if (t instanceof WeightMatrix m) {
+                    writeMatrix(g, m);
+                } else {
+                    float[] v = (float[]) t;
+                    ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+                    b.asFloatBuffer().put(v);
+                    g.writeTensorData(b);
+                }
+            }
+            g.finish();
+        }
+    }
+
+    private static int fileTypeOf(LlamaWeights w) {
+        GgmlType t = storedType(w.layers().get(0).attnQ());
+        return t == GgmlType.F16 ? 1 : t == GgmlType.BF16 ? 32 : 0;
+    }
+
+    static GgmlType storedType(WeightMatrix m) {
+        return m.type() == GgmlType.F16 || m.type() == GgmlType.BF16 ? m.type() : GgmlType.F32;
+    }
+
+    private static void writeMatrix(GgufWriter g, WeightMatrix m) {
+        GgmlType t = storedType(m);
+        int cols = m.cols();
+        float[] row = new float[cols];
+        ByteBuffer b = ByteBuffer.allocate(cols * (t == GgmlType.F32 ? 4 : 2)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < m.rows(); r++) {
+            m.dequantizeRow(r, row, 0);
+            b.clear();
+            for (float v : row) {
+                switch (t) {
+                    case F16 -> b.putShort(Fp16.fromFloat(v));
+                    case BF16 -> b.putShort(Fp16.floatToBf16(v));
+                    default -> b.putFloat(v);
+                }
+            }
+            b.flip();
+            g.writeTensorData(b);
+        }
+    }
+}
