@@ -1,0 +1,59 @@
+package io.quant4j.eval;
+
+import io.quant4j.model.InferenceSession;
+
+import java.util.function.Supplier;
+
+/**
+ * The GPTQ paper's evaluation (gptq/llama.py llama_eval): the whole dataset tokenized once (BOS only at the very
+ * start, as the Hugging Face tokenizer adds it), cut into non-overlapping windows of {@code seqlen} tokens (the
+ * tail that does not fill a window is dropped), every position of a window scored against the next token, a fresh
+ * cache per window. As in GPTQ, each window's mean NLL is weighted by seqlen, so the figure is exp(mean of the
+ * window means).
+ */
+public final class GptqPerplexity {
+    private GptqPerplexity() {
+    }
+
+    public static PerplexityResult evaluate(Supplier<InferenceSession> sessions, int[] tokens, int seqlen, int maxWindows,
+                                            LlamaCppPerplexity.Progress progress) {
+        if (seqlen < 2) {
+            throw new IllegalArgumentException("sequence length " + seqlen + " is too small");
+        }
+        int windows = tokens.length / seqlen;
+        if (maxWindows > 0) {
+            windows = Math.min(windows, maxWindows);
+        }
+        if (windows < 1) {
+            throw new IllegalArgumentException("the dataset has " + tokens.length + " tokens, less than one window of " + seqlen);
+        }
+        double sumWindowMeans = 0;
+        double sumSquares = 0;
+        long count = 0;
+        for (int w = 0; w < windows; w++) {
+            InferenceSession s = sessions.get();
+            int start = w * seqlen;
+            double windowNll = 0;
+            for (int i = 0; i < seqlen - 1; i++) {
+                float[] logits = s.forward(tokens[start + i]);
+                double nll = -LogSoftmax.logProb(logits, tokens[start + i + 1]);
+                windowNll += nll;
+                sumSquares += nll * nll;
+                count++;
+            }
+            sumWindowMeans += windowNll / (seqlen - 1);
+            if (progress != null) {
+                progress.chunkDone(w + 1, windows, gptqResult(sumWindowMeans, w + 1, sumSquares, count));
+            }
+        }
+        return gptqResult(sumWindowMeans, windows, sumSquares, count);
+    }
+
+    private static PerplexityResult gptqResult(double sumWindowMeans, int windows, double sumSquares, long count) {
+        double meanNll = sumWindowMeans / windows;
+        double ppl = Math.exp(meanNll);
+        double var = sumSquares / count - meanNll * meanNll;
+        double err = var > 0 && count > 1 ? Math.sqrt(var / (count - 1)) : 0;
+        return new PerplexityResult(ppl, ppl * err, count, meanNll);
+    }
+}
