@@ -31,7 +31,7 @@ public record LlamaConfig(
         check(nHeads % nKvHeads == 0, "head count " + nHeads + " is not a multiple of the KV head count " + nKvHeads);
         check(ropeDim > 0 && ropeDim <= headDim && ropeDim % 2 == 0, "rope dimension " + ropeDim + " must be even and at most the head size " + headDim);
         check(rmsNormEps > 0 && rmsNormEps < 1, "rms_norm_eps " + rmsNormEps + " is out of range");
-        check(ropeTheta > 0, "rope theta must be positive");
+        check(ropeTheta > 0 && Float.isFinite(ropeTheta), "rope theta " + ropeTheta + " must be positive and finite");
     }
 
     private static void check(boolean ok, String message) {

@@ -26,7 +26,7 @@ public abstract class WeightMatrix {
         this.rows = rows;
         this.cols = cols;
         this.rowBytes = type.byteSize(cols);
-        if (data.byteSize() < rowBytes * rows) {
+        if (rows < 0 || data.byteSize() < Math.multiplyExact(rowBytes, (long) rows)) {
             throw new IllegalArgumentException(type + " " + rows + "x" + cols + " needs " + rowBytes * rows + " bytes, segment has " + data.byteSize());
         }
     }

@@ -76,7 +76,6 @@ class GgufFuzzTest {
                 out.check("truncated to " + headerCuts[i], copy.path(), () -> ModelLoader.loadWeights(copy.path()));
             }
         }, out::current);
-        System.out.println("SLOW " + out.slowest + " loaded " + out.loaded() + " rejected " + out.rejected());
         assertThat(out.loaded()).isZero();
     }
 
@@ -91,7 +90,6 @@ class GgufFuzzTest {
                 out.check("truncated to " + cuts[i], copy.path(), () -> ModelLoader.loadWeights(copy.path()));
             }
         }, out::current);
-        System.out.println("SLOW " + out.slowest + " loaded " + out.loaded() + " rejected " + out.rejected());
         assertThat(out.loaded()).isZero();
     }
 
@@ -134,7 +132,6 @@ class GgufFuzzTest {
                 copy.unpatch();
             }
         }, out::current);
-        System.out.println("SLOW " + out.slowest + " loaded " + out.loaded() + " rejected " + out.rejected());
         return out;
     }
 
@@ -159,7 +156,6 @@ class GgufFuzzTest {
             }
             copy.unpatch();
         }, out::current);
-        System.out.println("SLOW " + out.slowest + " loaded " + out.loaded() + " rejected " + out.rejected());
         assertThat(out.rejected()).isPositive();
         assertThat(out.loaded()).isPositive(); // some damage (e.g. inside a token's text) is harmless
     }

@@ -19,21 +19,7 @@ public final class LoadOutcomes {
     private int rejected;
     private volatile String current = "(none yet)";
 
-    public final java.util.TreeMap<Long, String> slowest = new java.util.TreeMap<>();
-
     public void check(String caseName, Path mustBeNamed, Supplier<ModelWeights> load) {
-        long t0 = System.nanoTime();
-        try {
-            check0(caseName, mustBeNamed, load);
-        } finally {
-            slowest.put(System.nanoTime() - t0, caseName);
-            if (slowest.size() > 5) {
-                slowest.pollFirstEntry();
-            }
-        }
-    }
-
-    private void check0(String caseName, Path mustBeNamed, Supplier<ModelWeights> load) {
         current = caseName;
         ModelWeights w;
         try {

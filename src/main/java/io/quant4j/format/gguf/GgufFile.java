@@ -216,6 +216,11 @@ public final class GgufFile implements AutoCloseable {
             throw new ModelFormatException(r.file(), "corrupt: array " + quote(key) + " claims " + Long.toUnsignedString(count)
                     + " elements but only " + r.remaining() + " bytes remain");
         }
+        // Files over 2 GB leave room for a lying count beyond what a Java array can hold.
+        if (count > Integer.MAX_VALUE - 8) {
+            throw new ModelFormatException(r.file(), "corrupt: array " + quote(key) + " claims " + Long.toUnsignedString(count)
+                    + " elements, more than quant4j can hold");
+        }
         int n = (int) count;
         String what = "element of " + quote(key);
         Object arr = switch (et) {

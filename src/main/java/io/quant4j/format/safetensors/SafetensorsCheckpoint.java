@@ -30,15 +30,18 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         this.byTensor = byTensor;
     }
 
-    /** A Hugging Face folder: {@code model.safetensors.index.json} if present, else {@code model.safetensors}. */
+    /**
+     * A Hugging Face folder: {@code model.safetensors} if present, else the shards named by
+     * {@code model.safetensors.index.json} (the order transformers looks for them in).
+     */
     public static SafetensorsCheckpoint openFolder(Path dir) {
-        Path index = dir.resolve(SafetensorsIndex.FILE_NAME);
-        if (Files.exists(index)) {
-            return openIndex(index);
-        }
         Path single = dir.resolve(SINGLE_FILE_NAME);
         if (Files.exists(single)) {
             return openFile(single);
+        }
+        Path index = dir.resolve(SafetensorsIndex.FILE_NAME);
+        if (Files.exists(index)) {
+            return openIndex(index);
         }
         throw new ModelFormatException(dir, "holds neither " + SINGLE_FILE_NAME + " nor " + SafetensorsIndex.FILE_NAME);
     }

@@ -10,6 +10,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -137,7 +138,7 @@ public final class SafetensorsFile implements AutoCloseable {
             }
             bytes = Math.multiplyExact(elements, (long) dtype.size);
         } catch (ArithmeticException e) {
-            throw new ModelFormatException(path, t + " has an absurd shape " + java.util.Arrays.toString(shape));
+            throw new ModelFormatException(path, t + " has an absurd shape " + Arrays.toString(shape));
         }
         long begin = offsets[0];
         long end = offsets[1];
@@ -150,7 +151,7 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         if (end - begin != bytes) {
             throw new ModelFormatException(path, t + " has data_offsets [" + begin + ", " + end + "] (" + (end - begin) + " bytes) but "
-                    + dtype + " x " + java.util.Arrays.toString(shape) + " needs " + bytes + " bytes");
+                    + dtype + " x " + Arrays.toString(shape) + " needs " + bytes + " bytes");
         }
         return new SafetensorsTensorInfo(name, dtype, shape, dataOffset + begin, bytes);
     }
