@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
                 InspectCommand.class,
                 QuantizeCommand.class,
                 ImatrixCommand.class,
+                PerplexityCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
