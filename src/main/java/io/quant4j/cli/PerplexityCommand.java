@@ -104,6 +104,11 @@ public final class PerplexityCommand implements Callable<Integer> {
                 out.printf("[%d]%.4f,", c, est.ppl());
                 out.flush();
             };
+            int needed = gptq ? n : 2 * n;
+            if (tokens.length < needed) {
+                throw new UserException(source + ": the text has " + tokens.length + " tokens; perplexity with a context of "
+                        + n + " needs at least " + needed);
+            }
             err.printf("perplexity: tokenized %s: %d tokens; protocol %s, n_ctx=%d%n", source, tokens.length, protocol, n);
             PerplexityResult r;
             if (gptq) {
