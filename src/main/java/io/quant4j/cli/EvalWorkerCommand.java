@@ -54,7 +54,7 @@ public final class EvalWorkerCommand implements Callable<Integer> {
     public Integer call() {
         if (idle) {
             ReportJson.writeMeasurement(result, new ModelMeasurement(null, Double.NaN, Double.NaN, 0, 0, null,
-                    MemoryUsage.peakResidentBytes(), 0, Double.NaN, 0));
+                    MemoryUsage.peakResidentBytes(), null, 0));
             return 0;
         }
         if (model == null) {

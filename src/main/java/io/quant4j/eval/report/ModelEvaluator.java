@@ -74,10 +74,9 @@ public final class ModelEvaluator {
                 }
             }
             log.flush();
-            GenerationTimings decode = r.decodeTokens() > 0 ? greedyDecode(model, r.decodeTokens()) : null;
+            DecodeSpeed decode = r.decodeTokens() > 0 ? decodeSpeed(model, r.decodeTokens(), log) : null;
             return new ModelMeasurement(footprint, ppl, pplError, scored, chunks, kld, MemoryUsage.peakResidentBytes(),
-                    decode == null ? 0 : decode.decodeCalls(), decode == null ? Double.NaN : decode.tokensPerSecond(),
-                    (System.nanoTime() - start) / 1e9);
+                    decode, (System.nanoTime() - start) / 1e9);
         }
     }
 
@@ -88,6 +87,24 @@ public final class ModelEvaluator {
         } catch (IOException e) {
             throw new UncheckedIOException(r.text() + ": cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /** Timed runs after the warm-up; a tiny model decodes 128 tokens in milliseconds, so one run alone is mostly noise. */
+    private static final int DECODE_RUNS = 5;
+
+    /** One warm-up and {@link #DECODE_RUNS} timed greedy generations of {@code n} tokens, as llama-bench's tg. */
+    static DecodeSpeed decodeSpeed(LoadedModel model, int n, PrintWriter log) {
+        greedyDecode(model, n);
+        double[] rates = new double[DECODE_RUNS];
+        int tokens = 0;
+        for (int i = 0; i < DECODE_RUNS; i++) {
+            GenerationTimings t = greedyDecode(model, n);
+            rates[i] = t.tokensPerSecond();
+            tokens = t.decodeCalls();
+        }
+        DecodeSpeed s = DecodeSpeed.of(tokens, rates);
+        log.printf("decode: %d tokens, %.1f ± %.1f tokens per second over %d runs%n", tokens, s.tokensPerSecond(), s.stdev(), s.runs());
+        return s;
     }
 
     /** Greedy generation of {@code n} tokens after BOS (fewer if the context is shorter), never stopping early; llama.cpp's "eval" timing. */

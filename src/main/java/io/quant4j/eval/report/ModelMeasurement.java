@@ -8,6 +8,10 @@ import io.quant4j.eval.KldSummary;
  * (VmHWM, JVM included) and greedy decode speed.
  */
 public record ModelMeasurement(ModelFootprint footprint, double ppl, double pplError, long scoredTokens, int chunks,
-                               KldSummary kld, long peakRssBytes, int decodeTokens, double decodeTokensPerSecond,
-                               double evalSeconds) {
+                               KldSummary kld, long peakRssBytes, DecodeSpeed decode, double evalSeconds) {
+
+    /** Mean decode tokens per second, NaN when decoding was not timed. */
+    public double decodeTokensPerSecond() {
+        return decode == null ? Double.NaN : decode.tokensPerSecond();
+    }
 }

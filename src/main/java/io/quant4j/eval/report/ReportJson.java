@@ -73,6 +73,7 @@ public final class ReportJson {
             number(o, "quant_seconds", r.quantSeconds());
             o.put("peak_rss_bytes", m.peakRssBytes());
             number(o, "decode_tokens_per_second", m.decodeTokensPerSecond());
+            number(o, "decode_tokens_per_second_stdev", m.decode() == null ? Double.NaN : m.decode().stdev());
             o.put("eval_seconds", m.evalSeconds());
             KldSummary k = m.kld();
             if (k == null) {

@@ -35,7 +35,7 @@ public final class ReportMarkdown {
                     k == null ? NONE : f("%.5f ± %.5f", k.kld().value(), k.kld().uncertainty()),
                     mib(m.peakRssBytes()),
                     Double.isNaN(r.quantSeconds()) ? NONE : f("%.2f s", r.quantSeconds()),
-                    Double.isNaN(m.decodeTokensPerSecond()) ? NONE : f("%.1f", m.decodeTokensPerSecond())));
+                    m.decode() == null ? NONE : f("%.0f ± %.0f", m.decode().tokensPerSecond(), m.decode().stdev())));
         }
         List<ReportRow> front = ParetoFront.of(report.rows());
         b.append("\nPareto front (no other row is both smaller and lower in perplexity): ")
@@ -71,8 +71,9 @@ public final class ReportMarkdown {
                 + "a child JVM that loads nothing peaks at %s, the floor under every figure. Heap settings are the parent's.%n",
                 mib(report.idleJvmRssBytes())));
         b.append("- quant time: wall time of the quantizer in the report's own JVM (first types include JIT warm-up).\n");
-        b.append(f("- decode t/s: greedy generation of %d tokens after BOS, forward calls per second (llama.cpp's \"eval\" rate), "
-                + "run after the perplexity pass so the code is warm.%n", s.decodeTokens()));
+        b.append(f("- decode t/s: greedy generation of %d tokens after BOS, forward calls per second (llama.cpp's \"eval\" rate); "
+                + "mean ± standard deviation of 5 timed runs after the perplexity pass and one warm-up run, as llama-bench's tg.%n",
+                s.decodeTokens()));
         b.append("- Machine: ").append(report.machine()).append(
                 s.threads() != null ? ", " + s.threads() + " threads" : ", all cores").append(".\n");
         return b.toString();

@@ -32,6 +32,31 @@ public final class ReportSvg {
         boolean overlaps(Box o) {
             return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1;
         }
+
+        /** Whether the segment (ax, ay)-(bx, by) passes through this box (Liang-Barsky clipping). */
+        boolean crosses(double ax, double ay, double bx, double by) {
+            double t0 = 0;
+            double t1 = 1;
+            double dx = bx - ax;
+            double dy = by - ay;
+            double[] p = {-dx, dx, -dy, dy};
+            double[] q = {ax - x0, x1 - ax, ay - y0, y1 - ay};
+            for (int i = 0; i < 4; i++) {
+                if (p[i] == 0) {
+                    if (q[i] < 0) {
+                        return false;
+                    }
+                } else {
+                    double t = q[i] / p[i];
+                    if (p[i] < 0) {
+                        t0 = Math.max(t0, t);
+                    } else {
+                        t1 = Math.min(t1, t);
+                    }
+                }
+            }
+            return t0 <= t1;
+        }
     }
 
     /** Axis ticks covering [lo, hi] with about {@code target} steps; the axis runs from the first to the last tick. */
@@ -143,9 +168,15 @@ public final class ReportSvg {
             }
         }
         s.append("<g font-size=\"12\" fill=\"#222222\">\n");
+        List<double[]> segments = new ArrayList<>();
+        for (int i = 1; i < frontPoints.size(); i++) {
+            Point a = frontPoints.get(i - 1);
+            Point c = frontPoints.get(i);
+            segments.add(new double[] {sx(a.x, xt), sy(a.y, yt), sx(c.x, xt), sy(c.y, yt)});
+        }
         for (Point p : points) {
             String text = f("%s  %.3f", p.label, p.y);
-            Box box = placeLabel(sx(p.x, xt), sy(p.y, yt), text, taken);
+            Box box = placeLabel(sx(p.x, xt), sy(p.y, yt), text, taken, segments);
             taken.add(box);
             s.append(f("<text x=\"%.1f\" y=\"%.1f\">%s</text>%n", box.x0, box.y1 - 3, xml(text)));
         }
@@ -173,8 +204,8 @@ public final class ReportSvg {
         return s.toString();
     }
 
-    /** The first free spot around the point: right, left, above, below, then further up or down. */
-    private static Box placeLabel(double x, double y, String text, List<Box> taken) {
+    /** The first spot around the point clear of other labels, points and the front's line: right, left, above, below, then further out. */
+    private static Box placeLabel(double x, double y, String text, List<Box> taken, List<double[]> segments) {
         double w = text.length() * CHAR_WIDTH;
         double[][] offsets = {{9, -LABEL_HEIGHT / 2.0}, {-9 - w, -LABEL_HEIGHT / 2.0}, {-w / 2, -LABEL_HEIGHT - 8}, {-w / 2, 8},
                 {9, -LABEL_HEIGHT - 10}, {9, 10}, {-9 - w, -LABEL_HEIGHT - 10}, {-9 - w, 10},
@@ -189,7 +220,7 @@ public final class ReportSvg {
             if (fallback == null) {
                 fallback = b;
             }
-            if (taken.stream().noneMatch(b::overlaps)) {
+            if (taken.stream().noneMatch(b::overlaps) && segments.stream().noneMatch(s -> b.crosses(s[0], s[1], s[2], s[3]))) {
                 return b;
             }
         }

@@ -25,7 +25,7 @@ class ReportPiecesTest {
         KldSummary k = kld == null ? null : new KldSummary(1000, new Estimate(ppl, 0.1), new Estimate(6, 0.1), 0.99, e, e, e, e, q,
                 e, q, e, new Estimate(0.95, 0.01), 0, true);
         return new ModelMeasurement(new ModelFootprint(bytes, bytes - 1000, bytes / 2, "F32"), ppl, 0.1, 1000, 8, k,
-                100L << 20, 64, 1234.5, 3.0);
+                100L << 20, new DecodeSpeed(64, 3, 1234.5, 10), 3.0);
     }
 
     private static QuantizationReport report() {
