@@ -26,6 +26,12 @@ public final class LlamaCppPerplexity {
 
     public static PerplexityResult evaluate(Supplier<InferenceSession> sessions, int[] tokens, int ctx, int maxChunks, int bos,
                                             Progress progress) {
+        return evaluate(sessions, tokens, ctx, maxChunks, bos, progress, null);
+    }
+
+    /** As above; {@code observer} (may be null) also sees the logits of every scored position. */
+    public static PerplexityResult evaluate(Supplier<InferenceSession> sessions, int[] tokens, int ctx, int maxChunks, int bos,
+                                            Progress progress, ScoredPositionObserver observer) {
         if (ctx < 4) {
             throw new IllegalArgumentException("context " + ctx + " is too small for perplexity");
         }
@@ -42,9 +48,12 @@ public final class LlamaCppPerplexity {
             int start = c * ctx;
             InferenceSession session = sessions.get();
             for (int i = 0; i < ctx - 1; i++) {
-                int token = i == 0 ? bos : tokens[start + i];
+                int token = i == 0 && bos >= 0 ? bos : tokens[start + i];
                 float[] logits = session.forward(token);
                 if (i >= first) {
+                    if (observer != null) {
+                        observer.scored(logits, tokens[start + i + 1]);
+                    }
                     double v = -LogSoftmax.logProb(logits, tokens[start + i + 1]);
                     nll += v;
                     nll2 += v * v;
