@@ -29,18 +29,29 @@ final class BlockForward {
      * {@code capture} when lastStage < {@link Projection#STAGES}; otherwise returns the block's output.
      */
     float[] run(FloatLayer layer, float[] hidden, int tokens, int lastStage, Capture capture) {
+        return run(layer, hidden, tokens, lastStage, capture, null);
+    }
+
+    /**
+     * The same, reusing {@code attention} (this window's stage-1 input from an earlier pass) when it is not null:
+     * once q, k and v are quantized the attention output no longer changes, and it is the costly part for long windows.
+     */
+    float[] run(FloatLayer layer, float[] hidden, int tokens, int lastStage, Capture capture, float[] attention) {
         int dim = c.dim();
-        float[] xn = rmsNorm(hidden, tokens, dim, layer.attnNorm);
-        capture.input(0, xn, tokens, dim);
-        if (lastStage == 0) {
-            return null;
+        float[] att = attention;
+        if (att == null) {
+            float[] xn = rmsNorm(hidden, tokens, dim, layer.attnNorm);
+            capture.input(0, xn, tokens, dim);
+            if (lastStage == 0) {
+                return null;
+            }
+            float[] q = linear(xn, tokens, layer.weight(Projection.Q), c.qDim(), dim);
+            float[] k = linear(xn, tokens, layer.weight(Projection.K), c.kvDim(), dim);
+            float[] v = linear(xn, tokens, layer.weight(Projection.V), c.kvDim(), dim);
+            rope(q, tokens, c.nHeads());
+            rope(k, tokens, c.nKvHeads());
+            att = attention(q, k, v, tokens);
         }
-        float[] q = linear(xn, tokens, layer.weight(Projection.Q), c.qDim(), dim);
-        float[] k = linear(xn, tokens, layer.weight(Projection.K), c.kvDim(), dim);
-        float[] v = linear(xn, tokens, layer.weight(Projection.V), c.kvDim(), dim);
-        rope(q, tokens, c.nHeads());
-        rope(k, tokens, c.nKvHeads());
-        float[] att = attention(q, k, v, tokens);
         capture.input(1, att, tokens, c.qDim());
         if (lastStage == 1) {
             return null;
@@ -120,6 +131,10 @@ final class BlockForward {
         }
     }
 
+    /**
+     * Causal attention per head as two products: S = Q_h·K_hᵀ (the future half is computed and masked), then
+     * O_h = P·V_h with the rows of P the softmax of S's visible part. Heads run in parallel.
+     */
     private float[] attention(float[] q, float[] k, float[] v, int tokens) {
         int headDim = c.headDim();
         int qDim = c.qDim();
@@ -128,28 +143,43 @@ final class BlockForward {
         float scale = (float) (1.0 / Math.sqrt(headDim));
         float[] out = new float[tokens * qDim];
         Parallel.forRange(c.nHeads(), (long) tokens * tokens * headDim, (from, to) -> {
-            float[] att = new float[tokens];
+            float[] qh = new float[tokens * headDim];
+            float[] kh = new float[tokens * headDim];
+            float[] vt = new float[headDim * tokens];
+            float[] scores = new float[tokens * tokens];
+            float[] oh = new float[tokens * headDim];
             for (int h = from; h < to; h++) {
-                int qOff = h * headDim;
                 int kvOff = (h / group) * headDim;
                 for (int t = 0; t < tokens; t++) {
+                    System.arraycopy(q, t * qDim + h * headDim, qh, t * headDim, headDim);
+                    System.arraycopy(k, t * kvDim + kvOff, kh, t * headDim, headDim);
+                    for (int d = 0; d < headDim; d++) {
+                        vt[d * tokens + t] = v[t * kvDim + kvOff + d];
+                    }
+                }
+                Gemm.abTSerial(qh, tokens, kh, tokens, headDim, scores, tokens);
+                for (int t = 0; t < tokens; t++) {
+                    int row = t * tokens;
                     float max = Float.NEGATIVE_INFINITY;
                     for (int s = 0; s <= t; s++) {
-                        float score = Gemm.dot(q, t * qDim + qOff, k, s * kvDim + kvOff, 0, headDim) * scale;
-                        att[s] = score;
-                        max = Math.max(max, score);
+                        scores[row + s] *= scale;
+                        max = Math.max(max, scores[row + s]);
                     }
                     double sum = 0;
                     for (int s = 0; s <= t; s++) {
-                        float e = (float) Math.exp(att[s] - max);
-                        att[s] = e;
+                        float e = (float) Math.exp(scores[row + s] - max);
+                        scores[row + s] = e;
                         sum += e;
                     }
                     float inv = (float) (1.0 / sum);
-                    int o = t * qDim + qOff;
                     for (int s = 0; s <= t; s++) {
-                        Gemm.axpy(att[s] * inv, v, s * kvDim + kvOff, out, o, headDim);
+                        scores[row + s] *= inv;
                     }
+                    java.util.Arrays.fill(scores, row + t + 1, row + tokens, 0f);
+                }
+                Gemm.abTSerial(scores, tokens, vt, headDim, tokens, oh, headDim);
+                for (int t = 0; t < tokens; t++) {
+                    System.arraycopy(oh, t * headDim, out, t * qDim + h * headDim, headDim);
                 }
             }
         });

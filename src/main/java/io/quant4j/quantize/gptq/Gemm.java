@@ -50,6 +50,19 @@ final class Gemm {
         });
     }
 
+    /** c = a·bᵀ (overwritten) on the calling thread, for callers that already run in parallel. */
+    static void abTSerial(float[] a, int m, float[] b, int p, int n, float[] c, int ldc) {
+        for (int i = 0; i < m; i++) {
+            java.util.Arrays.fill(c, i * ldc, i * ldc + p, 0f);
+        }
+        for (int k0 = 0; k0 < n; k0 += K_SLICE) {
+            int k1 = Math.min(n, k0 + K_SLICE);
+            for (int j0 = 0; j0 < p; j0 += B_PANEL) {
+                block(a, b, c, ldc, n, 0, m, j0, Math.min(p, j0 + B_PANEL), k0, k1, false);
+            }
+        }
+    }
+
     private static void block(float[] a, float[] b, float[] c, int ldc, int n, int i0, int i1, int j0, int j1,
                               int k0, int k1, boolean lowerOnly) {
         int i = i0;

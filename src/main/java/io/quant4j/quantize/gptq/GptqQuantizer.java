@@ -86,6 +86,7 @@ public final class GptqQuantizer {
                     listener.moduleDone(li, p, q, 0, System.nanoTime() - t0);
                 }
             } else if (o.trueSequential()) {
+                float[][] attention = cacheAttention(hidden.length, (long) tokens * c.qDim()) ? new float[hidden.length][] : null;
                 for (int stage = 0; stage < Projection.STAGES; stage++) {
                     List<Projection> group = new ArrayList<>();
                     for (Projection p : chosen) {
@@ -94,10 +95,18 @@ public final class GptqQuantizer {
                         }
                     }
                     if (!group.isEmpty()) {
-                        Map<Integer, Hessian> h = collect(forward, layer, hidden, tokens, List.of(stage), group.getFirst().inFeatures(c));
-                        solve(out, li, group, h.get(stage), layer, c, o, v1, arena, listener);
+                        Hessian h = collect(forward, layer, hidden, tokens, stage, group.getFirst().inFeatures(c), attention);
+                        solve(out, li, group, h, layer, c, o, v1, arena, listener);
                     }
                 }
+                if (!last) {
+                    for (int w = 0; w < hidden.length; w++) {
+                        hidden[w] = forward.run(layer, hidden[w], tokens, Projection.STAGES, (s, x, t, n) -> { },
+                                attention == null ? null : attention[w]);
+                    }
+                }
+                listener.layerDone(l, System.nanoTime() - start);
+                continue;
             } else {
                 List<Integer> stages = chosen.stream().map(p -> p.stage).distinct().toList();
                 Map<Integer, Hessian> hs = new java.util.HashMap<>();
@@ -132,18 +141,31 @@ public final class GptqQuantizer {
         return hidden;
     }
 
-    private static Map<Integer, Hessian> collect(BlockForward forward, FloatLayer layer, float[][] hidden, int tokens,
-                                                 List<Integer> stages, int width) {
+    /**
+     * Stage {@code stage}'s Hessian over all windows. Once q/k/v are quantized (stage ≥ 1) each window's attention
+     * output is kept in {@code attention} (when not null) and reused by later passes.
+     */
+    private static Hessian collect(BlockForward forward, FloatLayer layer, float[][] hidden, int tokens, int stage, int width,
+                                   float[][] attention) {
         Hessian h = new Hessian(width);
-        int stage = stages.getFirst();
-        for (float[] x : hidden) {
-            forward.run(layer, x, tokens, stage, (s, in, t, n) -> {
+        for (int w = 0; w < hidden.length; w++) {
+            final int wi = w;
+            float[] cached = attention == null ? null : attention[w];
+            forward.run(layer, hidden[w], tokens, stage, (s, in, t, n) -> {
                 if (s == stage) {
                     h.add(in, t);
                 }
-            });
+                if (s == 1 && attention != null && stage >= 1) {
+                    attention[wi] = in;
+                }
+            }, cached);
         }
-        return Map.of(stage, h);
+        return h;
+    }
+
+    /** Whether keeping every window's attention output stays within a quarter of the heap. */
+    private static boolean cacheAttention(int windows, long floatsPerWindow) {
+        return (long) windows * floatsPerWindow * 4 < Runtime.getRuntime().maxMemory() / 4;
     }
 
     /** One pass capturing every listed stage's inputs (true-sequential off: all from the unquantized block). */
