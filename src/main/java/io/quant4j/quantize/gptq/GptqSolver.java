@@ -123,6 +123,12 @@ final class GptqSolver {
         byte[] codesPerm = new byte[rows * cols];
         short[] scales = new short[groups * rows];
         int[] zeros = new int[groups * rows];
+        if (staticGrids != null) {
+            for (int i = 0; i < staticGrids.length; i++) {
+                scales[i] = staticGrids[i].scaleFp16();
+                zeros[i] = staticGrids[i].zero();
+            }
+        }
         DoubleAdder loss = new DoubleAdder();
         final float[] uf = u;
         final int[] permF = perm;
