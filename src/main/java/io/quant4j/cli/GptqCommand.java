@@ -114,6 +114,9 @@ public final class GptqCommand implements Callable<Integer> {
             throw new UserException("--asym cannot be written as --checkpoint-format gptq: v1 stores zero - 1, so an asymmetric zero point of 0 "
                     + "has no encoding; use gptq_v2");
         }
+        if (modelOptions.bnbOptions() != null) {
+            throw new UserException("--load-in-8bit/--load-in-4bit do not combine with gptq: it quantizes the unquantized model");
+        }
         LayerSelection selection = layers != null ? LayerSelection.parse(layers) : null;
         if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
             throw new UserException(outDir + ": exists and is not a folder");
