@@ -19,6 +19,7 @@ import java.io.UncheckedIOException;
                 ImatrixCommand.class,
                 PerplexityCommand.class,
                 GptqCommand.class,
+                BnbCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -76,6 +76,17 @@ public final class ModelOptions {
         }
     }
 
+    /** The model as stored, whatever --load-in-* say. */
+    LoadedModel loadUnquantized() {
+        if (threads != null) {
+            if (threads < 1) {
+                throw new UserException("--threads must be at least 1, got " + threads);
+            }
+            Parallel.setThreads(threads);
+        }
+        return LoadedModel.load(modelPath(), tokenizer);
+    }
+
     /** The bitsandbytes settings asked for, or null. */
     BnbOptions bnbOptions() {
         if (loadIn8bit && loadIn4bit) {

@@ -24,7 +24,7 @@ public record HuggingFaceConfig(LlamaConfig config, boolean tieWordEmbeddings, M
     public static final String FILE_NAME = "config.json";
     private static final Set<String> MODEL_TYPES = Set.of("llama", "mistral");
     /** quantization_config methods whose checkpoints quant4j reads. */
-    static final java.util.List<String> QUANT_METHODS = java.util.List.of("gptq");
+    static final java.util.List<String> QUANT_METHODS = java.util.List.of("gptq", "bitsandbytes");
     private static final int MAX_SIZE = 1 << 24;
     private static final long MAX_CONFIG_BYTES = 4L << 20;
 

@@ -41,6 +41,9 @@ public final class HuggingFaceModelSource {
         if (GptqModelSource.isGptq(dir, hf)) {
             return GptqModelSource.load(dir, hf);
         }
+        if (BnbModelSource.isBnb(hf)) {
+            return BnbModelSource.load(dir, hf);
+        }
         SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.openFolder(dir);
         Arena permuted = Arena.ofShared();
         try {

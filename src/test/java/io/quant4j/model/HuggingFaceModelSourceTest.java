@@ -145,7 +145,7 @@ class HuggingFaceModelSourceTest {
     void quantizedCheckpointIsRefusedByName() throws IOException {
         Path dir = folderWithConfig(c -> c.putObject("quantization_config").put("quant_method", "awq"));
         assertRejected(dir.resolve("config.json"), dir,
-                "'quantization_config' declares a quantized checkpoint (quant_method 'awq'), which quant4j does not read (it reads gptq)");
+                "'quantization_config' declares a quantized checkpoint (quant_method 'awq'), which quant4j does not read (it reads gptq, bitsandbytes)");
     }
 
     @Test

@@ -10,7 +10,7 @@ import io.quant4j.model.LlamaConfig;
 import io.quant4j.model.LlamaWeights;
 import io.quant4j.model.ModelWeights;
 import io.quant4j.model.RopeRowOrder;
-import io.quant4j.model.RopeScaling;
+import io.quant4j.quantize.HuggingFaceConfigWriter;
 import io.quant4j.tensor.Fp16;
 import io.quant4j.tensor.WeightMatrix;
 import io.quant4j.tensor.gptq.GptqLayer;
@@ -94,7 +94,7 @@ public final class GptqCheckpointWriter {
         written.add(model);
 
         ObjectNode quant = quantizationConfig(result, calibration);
-        ObjectNode config = baseConfig(c, w, sourceFolder, tokenizer);
+        ObjectNode config = HuggingFaceConfigWriter.llama(c, w, sourceFolder, tokenizer);
         config.put("torch_dtype", "float16");
         config.set("quantization_config", quant);
         written.add(writeJson(dir.resolve("config.json"), config));
@@ -256,49 +256,5 @@ public final class GptqCheckpointWriter {
         }
         a.set("meta", quant.get("meta"));
         return a;
-    }
-
-    /** The source's config.json when it is a Hugging Face folder, else one written from the hyper-parameters. */
-    private static ObjectNode baseConfig(LlamaConfig c, LlamaWeights w, Path sourceFolder, Tokenizer tokenizer) {
-        if (sourceFolder != null && Files.isRegularFile(sourceFolder.resolve("config.json"))) {
-            ObjectNode node = (ObjectNode) Json.readObjectFile(sourceFolder.resolve("config.json"), 4L << 20).deepCopy();
-            node.remove("quantization_config");
-            return node;
-        }
-        if (c.ropeFreqFactors() != null && c.ropeScaling().kind() != RopeScaling.Kind.LLAMA3) {
-            throw new IllegalArgumentException("the model's per-pair RoPE frequency factors (rope_freqs) cannot be written to config.json");
-        }
-        ObjectNode n = Json.mapper().createObjectNode();
-        n.putArray("architectures").add("LlamaForCausalLM");
-        n.put("model_type", "llama");
-        n.put("hidden_size", c.dim());
-        n.put("intermediate_size", c.hiddenDim());
-        n.put("num_hidden_layers", c.nLayers());
-        n.put("num_attention_heads", c.nHeads());
-        n.put("num_key_value_heads", c.nKvHeads());
-        n.put("head_dim", c.headDim());
-        n.put("vocab_size", c.vocabSize());
-        n.put("max_position_embeddings", c.contextLength());
-        n.put("rms_norm_eps", c.rmsNormEps());
-        n.put("rope_theta", c.ropeTheta());
-        switch (c.ropeScaling().kind()) {
-            case NONE -> n.putNull("rope_scaling");
-            case LINEAR -> n.putObject("rope_scaling").put("rope_type", "linear").put("factor", c.ropeScaling().factor());
-            case LLAMA3 -> n.putObject("rope_scaling").put("rope_type", "llama3").put("factor", c.ropeScaling().factor())
-                    .put("low_freq_factor", c.ropeScaling().lowFreqFactor()).put("high_freq_factor", c.ropeScaling().highFreqFactor())
-                    .put("original_max_position_embeddings", c.ropeScaling().originalContextLength());
-        }
-        n.put("hidden_act", "silu");
-        n.put("tie_word_embeddings", w.tiedEmbeddings());
-        n.put("attention_bias", false);
-        n.put("mlp_bias", false);
-        if (tokenizer != null && tokenizer.bos() >= 0) {
-            n.put("bos_token_id", tokenizer.bos());
-        }
-        if (tokenizer != null && tokenizer.eos() >= 0) {
-            n.put("eos_token_id", tokenizer.eos());
-        }
-        n.put("use_cache", true);
-        return n;
     }
 }
