@@ -20,6 +20,7 @@ import java.io.UncheckedIOException;
                 PerplexityCommand.class,
                 GptqCommand.class,
                 BnbCommand.class,
+                ConvertCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

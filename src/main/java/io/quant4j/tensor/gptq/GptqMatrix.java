@@ -160,6 +160,61 @@ public final class GptqMatrix extends WeightMatrix {
         return dst;
     }
 
+    /**
+     * Whether every 32-column block of every row is exactly a ggml Q4_0 (4 bits) or Q8_0 (8 bits) block: symmetric
+     * zero points (8 or 128), columns in their own order, groups made of whole 32-column blocks. Then
+     * {@link #writeGgmlRow} copies scales and codes without any rounding.
+     */
+    public boolean mapsExactlyOnto(io.quant4j.tensor.GgmlType type) {
+        int want = switch (type) {
+            case Q4_0 -> 4;
+            case Q8_0 -> 8;
+            default -> -1;
+        };
+        if (bits != want || kPerm != null || cols % 32 != 0) {
+            return false;
+        }
+        for (int run = 1; run < runGroup.length; run++) {
+            if (runStart[run] % 32 != 0) {
+                return false;
+            }
+        }
+        int center = 1 << (bits - 1);
+        for (int g = 0; g < groups; g++) {
+            for (int r = 0; r < rows; r++) {
+                if (zero(g, r) != center) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Row {@code row} as Q4_0 / Q8_0 blocks at {@code dst[offset]}; only when {@link #mapsExactlyOnto} says so. */
+    public void writeGgmlRow(io.quant4j.tensor.GgmlType type, int row, MemorySegment dst, long offset) {
+        int run = 0;
+        for (int b = 0; b < cols / 32; b++) {
+            int k0 = b * 32;
+            while (runStart[run + 1] <= k0) {
+                run++;
+            }
+            short d = scales.get(F16, 2L * ((long) runGroup[run] * rows + row));
+            if (type == io.quant4j.tensor.GgmlType.Q4_0) {
+                long at = offset + 18L * b;
+                dst.set(F16, at, d);
+                for (int j = 0; j < 16; j++) {
+                    dst.set(ValueLayout.JAVA_BYTE, at + 2 + j, (byte) (code(k0 + j, row) | code(k0 + j + 16, row) << 4));
+                }
+            } else {
+                long at = offset + 34L * b;
+                dst.set(F16, at, d);
+                for (int j = 0; j < 32; j++) {
+                    dst.set(ValueLayout.JAVA_BYTE, at + 2 + j, (byte) (code(k0 + j, row) - 128));
+                }
+            }
+        }
+    }
+
     public int bits() {
         return bits;
     }
