@@ -63,6 +63,14 @@ public final class GptqQuantizer {
         float[][] hidden = gptq ? embed(weights, calibration, c.dim()) : null;
         int tokens = gptq ? calibration.seqlen() : 0;
         BlockForward forward = new BlockForward(c);
+        int lastSelected = -1;
+        for (int l = 0; l < c.nLayers(); l++) {
+            for (Projection p : Projection.values()) {
+                if (select.test(l, p)) {
+                    lastSelected = l;
+                }
+            }
+        }
         for (int l = 0; l < c.nLayers(); l++) {
             long start = System.nanoTime();
             List<Projection> chosen = new ArrayList<>();
@@ -71,7 +79,8 @@ public final class GptqQuantizer {
                     chosen.add(p);
                 }
             }
-            boolean last = l == c.nLayers() - 1;
+            // Calibration activations only matter up to the last layer that quantizes something.
+            boolean last = l >= lastSelected;
             if (chosen.isEmpty() && (!gptq || last)) {
                 listener.layerDone(l, System.nanoTime() - start);
                 continue;
@@ -191,12 +200,12 @@ public final class GptqQuantizer {
 
     private static void solve(GptqLayer[][] out, int l, List<Projection> group, Hessian hessian, FloatLayer layer,
                               LlamaConfig c, GptqOptions o, boolean v1, Arena arena, Listener listener) {
-        double[] h = hessian.finish();
-        for (int i = 0; i < group.size(); i++) {
-            Projection p = group.get(i);
-            long t0 = System.nanoTime();
-            double[] hp = i == group.size() - 1 ? h : h.clone();
-            GptqSolver.Solution s = GptqSolver.gptq(layer.weight(p).clone(), p.outFeatures(c), p.inFeatures(c), hp, o);
+        long t = System.nanoTime();
+        GptqSolver.Prepared prepared = GptqSolver.prepare(hessian.finish(), hessian.size(), o);
+        long shared = (System.nanoTime() - t) / group.size();
+        for (Projection p : group) {
+            long t0 = System.nanoTime() - shared;
+            GptqSolver.Solution s = GptqSolver.gptq(layer.weight(p).clone(), p.outFeatures(c), p.inFeatures(c), prepared, o);
             store(out, l, p, s.layer(), c, v1, arena);
             layer.replace(p, s.layer().dequantize());
             listener.moduleDone(l, p, s.layer(), s.loss(), System.nanoTime() - t0);

@@ -59,8 +59,53 @@ final class GptqSolver {
         return new QuantizedLinear(rows, cols, o.bits(), o.groupSize(), groups, codes, scales, zeros, gIdx);
     }
 
+    /**
+     * What GPTQ derives from the Hessian alone — dead inputs, the column order, the inverse Cholesky factor — shared by
+     * the projections that read the same input (k, v and q; up and gate), which the reference recomputes per projection.
+     */
+    record Prepared(boolean[] dead, int[] perm, float[] u, double damp) {
+    }
+
+    /** Prepares H (cols×cols, symmetric, row-major; modified: dead diagonals set to 1). */
+    static Prepared prepare(double[] h, int cols, GptqOptions o) {
+        boolean[] dead = new boolean[cols];
+        for (int c = 0; c < cols; c++) {
+            if (h[c * cols + c] == 0) {
+                h[c * cols + c] = 1;
+                dead[c] = true;
+            }
+        }
+        int[] perm = o.actOrder() ? byDecreasingDiagonal(h, cols) : identity(cols);
+        double meanDiag = 0;
+        for (int c = 0; c < cols; c++) {
+            meanDiag += h[c * cols + c];
+        }
+        meanDiag /= cols;
+        double damp = o.damp();
+        for (int attempt = 0; ; attempt++) {
+            double[] damped = o.actOrder() ? permuteSymmetric(h, cols, perm) : h.clone();
+            for (int c = 0; c < cols; c++) {
+                damped[c * cols + c] += damp * meanDiag;
+            }
+            try {
+                return new Prepared(dead, perm, InverseCholesky.upperOfInverse(damped, cols), damp);
+            } catch (InverseCholesky.NotPositiveDefinite e) {
+                // GPTQModel's damp_auto_increment: the reference would stop here; more dampening is the usual remedy.
+                if (attempt == DAMP_RETRIES) {
+                    throw new IllegalStateException(e.getMessage() + " even with dampening " + damp);
+                }
+                damp = damp == 0 ? 0.01 : damp * 2;
+            }
+        }
+    }
+
     /** GPTQ; {@code w} (row-major) and {@code h} (cols×cols, symmetric, row-major) are used as scratch. */
     static Solution gptq(float[] w, int rows, int cols, double[] h, GptqOptions o) {
+        return gptq(w, rows, cols, prepare(h, cols, o), o);
+    }
+
+    /** GPTQ with a prepared Hessian; {@code w} is used as scratch. */
+    static Solution gptq(float[] w, int rows, int cols, Prepared prepared, GptqOptions o) {
         int gs = o.groupWidth(cols);
         int groups = Math.max(1, Math.ceilDiv(cols, gs));
         int bits = o.bits();
@@ -74,8 +119,7 @@ final class GptqSolver {
             }
         }
         for (int c = 0; c < cols; c++) {
-            if (h[c * cols + c] == 0) {
-                h[c * cols + c] = 1;
+            if (prepared.dead()[c]) {
                 for (int r = 0; r < rows; r++) {
                     w[r * cols + c] = 0f;
                 }
@@ -90,35 +134,10 @@ final class GptqSolver {
                 }
             }
         }
-        int[] perm = identity(cols);
-        if (o.actOrder()) {
-            perm = byDecreasingDiagonal(h, cols);
-        }
-        float[] wp = permuteColumns(w, rows, cols, perm);
-        double[] hp = o.actOrder() ? permuteSymmetric(h, cols, perm) : h;
-        double meanDiag = 0;
-        for (int c = 0; c < cols; c++) {
-            meanDiag += hp[c * cols + c];
-        }
-        meanDiag /= cols;
-
-        double damp = o.damp();
-        float[] u = null;
-        for (int attempt = 0; u == null; attempt++) {
-            double[] damped = hp.clone();
-            for (int c = 0; c < cols; c++) {
-                damped[c * cols + c] += damp * meanDiag;
-            }
-            try {
-                u = InverseCholesky.upperOfInverse(damped, cols);
-            } catch (InverseCholesky.NotPositiveDefinite e) {
-                // GPTQModel's damp_auto_increment: the reference would stop here; more dampening is the usual remedy.
-                if (attempt == DAMP_RETRIES) {
-                    throw new IllegalStateException(e.getMessage() + " even with dampening " + damp);
-                }
-                damp = damp == 0 ? 0.01 : damp * 2;
-            }
-        }
+        int[] perm = prepared.perm();
+        float[] wp = o.actOrder() ? permuteColumns(w, rows, cols, perm) : w;
+        float[] u = prepared.u();
+        double damp = prepared.damp();
 
         byte[] codesPerm = new byte[rows * cols];
         short[] scales = new short[groups * rows];

@@ -25,23 +25,30 @@ final class InverseCholesky {
         }
     }
 
-    /** U as floats (row-major n×n, zero below the diagonal) from the symmetric matrix h (read-only, row-major). */
+    /**
+     * U as floats (row-major n×n, zero below the diagonal) from the symmetric matrix h (row-major; consumed). J·H·J of a
+     * row-major matrix is its flat array reversed, so the reordering is done in place.
+     */
     static float[] upperOfInverse(double[] h, int n) throws NotPositiveDefinite {
-        double[] l = new double[n * n];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j <= i; j++) {
-                l[i * n + j] = h[(n - 1 - i) * n + (n - 1 - j)];
-            }
-        }
-        choleskyInPlace(l, n);
-        double[] inv = lowerInverse(l, n);
+        reverse(h);
+        choleskyInPlace(h, n);
+        double[] inv = lowerInverse(h, n);
+        reverse(inv);
         float[] u = new float[n * n];
         for (int i = 0; i < n; i++) {
             for (int j = i; j < n; j++) {
-                u[i * n + j] = (float) inv[(n - 1 - i) * n + (n - 1 - j)];
+                u[i * n + j] = (float) inv[i * n + j];
             }
         }
         return u;
+    }
+
+    private static void reverse(double[] a) {
+        for (int i = 0, j = a.length - 1; i < j; i++, j--) {
+            double t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
     }
 
     /** Right-looking blocked Cholesky on the lower triangle of a (row-major); the upper triangle is ignored. */

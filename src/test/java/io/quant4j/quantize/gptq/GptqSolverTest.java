@@ -68,7 +68,7 @@ class GptqSolverTest {
         Hessian hs = new Hessian(n);
         hs.add(x, 400);
         double[] h = hs.finish();
-        float[] u = InverseCholesky.upperOfInverse(h, n);
+        float[] u = InverseCholesky.upperOfInverse(h.clone(), n);
         // Uᵀ·U·H = I
         for (int i = 0; i < n; i += 7) {
             for (int j = 0; j < n; j += 5) {
