@@ -59,7 +59,10 @@ public final class ConvertCommand implements Callable<Integer> {
         try (LoadedModel model = LoadedModel.load(in, tokenizer)) {
             err.printf("convert: %s (%s) -> %s as %s%n", in, model.weights().format(), out, t);
             GptqToGguf.Result r = GptqToGguf.convert(model, out, t, pure);
-            if (r.exactTensors() + r.requantizedTensors() > 0) {
+            boolean floats = t == FileType.F32 || t == FileType.F16 || t == FileType.BF16;
+            if (floats && r.exactTensors() + r.requantizedTensors() > 0) {
+                err.printf("GPTQ projections: %d written dequantized as %s%n", r.exactTensors() + r.requantizedTensors(), t);
+            } else if (r.exactTensors() + r.requantizedTensors() > 0) {
                 err.printf("GPTQ projections: %d copied exactly (scales and codes as ggml blocks), %d requantized from their dequantized weights%n",
                         r.exactTensors(), r.requantizedTensors());
             }

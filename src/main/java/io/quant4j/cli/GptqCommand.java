@@ -183,11 +183,35 @@ public final class GptqCommand implements Callable<Integer> {
                 err.println("note: no tokenizer files written (the source is not a Hugging Face folder); run the checkpoint with --tokenizer "
                         + model.path());
             }
-            err.printf("wrote %s (%d files), %d of %d projections quantized; %.2f s, peak memory %s%n", outDir, files.size(), done[0],
+            err.printf("wrote %s (%d files), %d of %d projections quantized; %.2f s, peak memory %s (resident, mapped model pages included), "
+                            + "peak Java heap %s (sum of pool peaks), packed output %s%n", outDir, files.size(), done[0],
                     c.nLayers() * Projection.values().length, (System.nanoTime() - start) / 1e9,
-                    MemoryUsage.format(MemoryUsage.peakResidentBytes()));
+                    MemoryUsage.format(MemoryUsage.peakResidentBytes()), MemoryUsage.format(peakHeap()), MemoryUsage.format(packedBytes(result)));
         }
         return 0;
+    }
+
+    /** Peak use of the Java heap pools since start (the float layer, activations, Hessians). */
+    private static long peakHeap() {
+        long sum = 0;
+        for (java.lang.management.MemoryPoolMXBean pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == java.lang.management.MemoryType.HEAP && pool.getPeakUsage() != null) {
+                sum += pool.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
+    }
+
+    private static long packedBytes(GptqQuantizer.Result r) {
+        long sum = 0;
+        for (var layer : r.layers()) {
+            for (var q : layer) {
+                if (q != null) {
+                    sum += q.qweight().byteSize() + q.qzeros().byteSize() + q.scales().byteSize() + 4L * q.gIdx().length;
+                }
+            }
+        }
+        return sum;
     }
 
     private String calibrationText() throws IOException {
