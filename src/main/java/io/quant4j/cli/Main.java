@@ -20,6 +20,9 @@ import java.io.UncheckedIOException;
                 PerplexityCommand.class,
                 ReportCommand.class,
                 EvalWorkerCommand.class,
+                GptqCommand.class,
+                BnbCommand.class,
+                ConvertCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -34,6 +34,27 @@ public final class GptqDatasets {
         };
     }
 
+    /** Datasets {@link #calibrationText} knows (anything else is a file name). */
+    public static final List<String> CALIBRATION_NAMES = List.of("wikitext2", "c4", "ptb");
+
+    /**
+     * Calibration text for GPTQ. GPTQ samples the train splits; ../shared/data holds only evaluation splits, so:
+     * c4 = validation documents 1100..1999 joined with " " (disjoint from the 1100 that c4/c4-new evaluate);
+     * wikitext2 = the test split as GPTQ joins it and ptb = the test sentences joined with "\n\n" — these two
+     * overlap their evaluation texts, so results calibrated on them are optimistic there.
+     */
+    public static String calibrationText(String name, Path dataDir) {
+        return switch (name) {
+            case "wikitext2" -> read(dataDir.resolve("wikitext2_test_gptq_join.txt"));
+            case "ptb" -> String.join("\n\n", sentences(dataDir.resolve("ptb.test.txt")));
+            case "c4" -> {
+                List<String> docs = c4Documents(dataDir.resolve("c4_validation_2k.jsonl"), Integer.MAX_VALUE);
+                yield String.join(" ", docs.subList(Math.min(1100, docs.size()), docs.size()));
+            }
+            default -> throw new IllegalArgumentException("unknown calibration set '" + name + "'; known: " + String.join(", ", CALIBRATION_NAMES));
+        };
+    }
+
     /** Windows GPTQ evaluates at most for a dataset (c4 is cut to 256 windows). */
     public static int maxWindows(String name) {
         return name.startsWith("c4") ? 256 : -1;

@@ -15,12 +15,16 @@ import static io.quant4j.format.ModelFormatException.quote;
 /**
  * A Hugging Face {@code config.json} for a Llama-family model, read into a {@link LlamaConfig}. Optional keys take
  * the defaults of transformers' LlamaConfig (so a file transformers accepts is accepted here); anything quant4j
- * would compute differently from transformers (biases, other activations, unsupported RoPE scalings, quantized
- * checkpoints) is refused with a message naming config.json and the key.
+ * would compute differently from transformers (biases, other activations, unsupported RoPE scalings, quantization
+ * methods it cannot read) is refused with a message naming config.json and the key. {@code quantization} is the
+ * {@code quantization_config} object of a quantized checkpoint quant4j reads, or null.
  */
-public record HuggingFaceConfig(LlamaConfig config, boolean tieWordEmbeddings, Map<String, String> display) {
+public record HuggingFaceConfig(LlamaConfig config, boolean tieWordEmbeddings, Map<String, String> display,
+                                JsonNode quantization) {
     public static final String FILE_NAME = "config.json";
     private static final Set<String> MODEL_TYPES = Set.of("llama", "mistral");
+    /** quantization_config methods whose checkpoints quant4j reads. */
+    static final java.util.List<String> QUANT_METHODS = java.util.List.of("gptq", "bitsandbytes");
     private static final int MAX_SIZE = 1 << 24;
     private static final long MAX_CONFIG_BYTES = 4L << 20;
 
@@ -34,10 +38,15 @@ public record HuggingFaceConfig(LlamaConfig config, boolean tieWordEmbeddings, M
         if (!MODEL_TYPES.contains(modelType)) {
             throw r.fail("model_type", "is " + quote(modelType) + "; quant4j loads " + MODEL_TYPES);
         }
+        JsonNode quantization = null;
         if (r.present("quantization_config")) {
             JsonNode q = root.get("quantization_config");
             String method = q.isObject() && q.has("quant_method") ? q.get("quant_method").asText() : "unknown";
-            throw r.fail("quantization_config", "declares a quantized checkpoint (quant_method " + quote(method) + "), which this loader does not read");
+            if (!QUANT_METHODS.contains(method)) {
+                throw r.fail("quantization_config", "declares a quantized checkpoint (quant_method " + quote(method)
+                        + "), which quant4j does not read (it reads " + String.join(", ", QUANT_METHODS) + ")");
+            }
+            quantization = q;
         }
         if (r.present("hidden_act") && !r.string("hidden_act").equals("silu")) {
             throw r.fail("hidden_act", "is " + quote(r.string("hidden_act")) + "; Llama models use silu");
@@ -75,7 +84,7 @@ public record HuggingFaceConfig(LlamaConfig config, boolean tieWordEmbeddings, M
                     r.present("rope_theta") ? r.number("rope_theta") : 10000f,
                     headDim, ropeScaling(r), null);
             boolean tied = r.present("tie_word_embeddings") && r.bool("tie_word_embeddings");
-            return new HuggingFaceConfig(config, tied, display(root));
+            return new HuggingFaceConfig(config, tied, display(root), quantization);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(file, "inconsistent hyper-parameters: " + e.getMessage());
         }

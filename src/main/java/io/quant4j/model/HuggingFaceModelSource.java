@@ -38,6 +38,12 @@ public final class HuggingFaceModelSource {
             throw new ModelFormatException(dir, Files.exists(dir) ? "is not a Hugging Face model folder" : "no such file or directory");
         }
         HuggingFaceConfig hf = HuggingFaceConfig.read(dir.resolve(HuggingFaceConfig.FILE_NAME));
+        if (GptqModelSource.isGptq(dir, hf)) {
+            return GptqModelSource.load(dir, hf);
+        }
+        if (BnbModelSource.isBnb(hf)) {
+            return BnbModelSource.load(dir, hf);
+        }
         SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.openFolder(dir);
         Arena permuted = Arena.ofShared();
         try {
@@ -77,7 +83,7 @@ public final class HuggingFaceModelSource {
     }
 
     /** Biases would be silently ignored by the forward pass, so a checkpoint that has them is refused. */
-    private static void refuseBiases(SafetensorsCheckpoint ckpt) {
+    static void refuseBiases(SafetensorsCheckpoint ckpt) {
         for (String name : ckpt.names()) {
             if (name.startsWith("model.layers.") && name.endsWith("_proj.bias")) {
                 throw new ModelFormatException(ckpt.fileOf(name).path(), "tensor " + quote(name) + " is a bias; quant4j's Llama has no bias terms");
@@ -86,7 +92,7 @@ public final class HuggingFaceModelSource {
     }
 
     /** The tensor checked to be a 2-D F32/F16/BF16 [rows, cols] weight. */
-    private static SafetensorsTensorInfo checked(SafetensorsFile f, String name, long... expectedShape) {
+    static SafetensorsTensorInfo checked(SafetensorsFile f, String name, long... expectedShape) {
         SafetensorsTensorInfo t = f.tensor(name);
         if (!Arrays.equals(t.shape(), expectedShape)) {
             throw new ModelFormatException(f.path(), "tensor " + quote(name) + " has shape " + t.shapeString() + ", expected " + Arrays.toString(expectedShape));
@@ -97,7 +103,7 @@ public final class HuggingFaceModelSource {
         return t;
     }
 
-    private static WeightMatrix matrix(SafetensorsCheckpoint ckpt, String name, int rows, int cols) {
+    static WeightMatrix matrix(SafetensorsCheckpoint ckpt, String name, int rows, int cols) {
         SafetensorsFile f = ckpt.fileOf(name);
         SafetensorsTensorInfo t = checked(f, name, rows, cols);
         return WeightMatrix.of(t.dtype().ggmlType().orElseThrow(), f.data(t), rows, cols);
@@ -109,7 +115,7 @@ public final class HuggingFaceModelSource {
      * (h, 2i + j). This is the inverse of the permutation transformers' conversion script applies, and what
      * llama.cpp's converter computes with reshape(n_head, 2, rows/n_head/2, cols).swapaxes(1, 2).
      */
-    private static WeightMatrix ropeInterleaved(SafetensorsCheckpoint ckpt, String name, int heads, int headDim, int cols, Arena arena) {
+    static WeightMatrix ropeInterleaved(SafetensorsCheckpoint ckpt, String name, int heads, int headDim, int cols, Arena arena) {
         SafetensorsFile f = ckpt.fileOf(name);
         int rows = heads * headDim;
         SafetensorsTensorInfo t = checked(f, name, rows, cols);
@@ -131,7 +137,7 @@ public final class HuggingFaceModelSource {
     }
 
     /** A 1-D norm weight of length n as floats (tiny; copied to the heap). */
-    private static float[] vector(SafetensorsCheckpoint ckpt, String name, int n) {
+    static float[] vector(SafetensorsCheckpoint ckpt, String name, int n) {
         SafetensorsFile f = ckpt.fileOf(name);
         SafetensorsTensorInfo t = checked(f, name, n);
         float[] out = new float[n];
@@ -144,7 +150,7 @@ public final class HuggingFaceModelSource {
         return out;
     }
 
-    private static List<TensorEntry> tensorTable(SafetensorsCheckpoint ckpt) {
+    static List<TensorEntry> tensorTable(SafetensorsCheckpoint ckpt) {
         List<TensorEntry> out = new ArrayList<>();
         for (String name : ckpt.names()) {
             SafetensorsTensorInfo t = ckpt.tensor(name);
@@ -154,7 +160,7 @@ public final class HuggingFaceModelSource {
     }
 
     /** The checkpoint's own {@code __metadata__} strings, prefixed so they cannot collide with config keys. */
-    private static Map<String, String> metadataOf(SafetensorsCheckpoint ckpt) {
+    static Map<String, String> metadataOf(SafetensorsCheckpoint ckpt) {
         Map<String, String> out = new LinkedHashMap<>();
         for (SafetensorsFile f : ckpt.files()) {
             f.metadata().forEach((k, v) -> out.put("safetensors." + k, v));

@@ -19,8 +19,20 @@ public final class Llama {
     public Llama(LlamaConfig config, LlamaWeights weights) {
         this.config = config;
         this.weights = weights;
+        this.invFreq = ropeInverseFrequencies(config);
+        String[] suffixes = {"attn_q", "attn_output", "ffn_gate", "ffn_down"};
+        tensorNames = new String[config.nLayers()][suffixes.length];
+        for (int l = 0; l < config.nLayers(); l++) {
+            for (int j = 0; j < suffixes.length; j++) {
+                tensorNames[l][j] = "blk." + l + "." + suffixes[j] + ".weight";
+            }
+        }
+    }
+
+    /** The rotary frequency of each pair (2i, 2i+1), after rope scaling and any per-pair frequency factors. */
+    public static double[] ropeInverseFrequencies(LlamaConfig config) {
         int pairs = config.ropeDim() / 2;
-        this.invFreq = new double[pairs];
+        double[] invFreq = new double[pairs];
         for (int i = 0; i < pairs; i++) {
             double f = 1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / config.ropeDim());
             f = config.ropeScaling().apply(f);
@@ -29,13 +41,7 @@ public final class Llama {
             }
             invFreq[i] = f;
         }
-        String[] suffixes = {"attn_q", "attn_output", "ffn_gate", "ffn_down"};
-        tensorNames = new String[config.nLayers()][suffixes.length];
-        for (int l = 0; l < config.nLayers(); l++) {
-            for (int j = 0; j < suffixes.length; j++) {
-                tensorNames[l][j] = "blk." + l + "." + suffixes[j] + ".weight";
-            }
-        }
+        return invFreq;
     }
 
     /** Installs (or, with null, removes) an observer of matrix inputs. */

@@ -105,6 +105,14 @@ public final class LoadedModel implements AutoCloseable {
         return java.util.Optional.empty();
     }
 
+    /**
+     * The same model with its weights replaced (e.g. quantized at load); {@code replaced} must own this model's
+     * resources, which are closed with it.
+     */
+    public LoadedModel withWeights(ModelWeights replaced) {
+        return new LoadedModel(path, replaced, tokenizer);
+    }
+
     public Path path() {
         return path;
     }

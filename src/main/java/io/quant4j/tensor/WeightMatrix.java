@@ -9,6 +9,9 @@ import java.lang.foreign.MemorySegment;
  * [out, in] layout: one row per output feature). Implementations read straight from a (usually mapped)
  * segment. {@link #dot} is the kernel every matrix-vector product is built from; {@link #dequantizeRow}
  * gives one row as floats (embedding lookup, training, conversion).
+ *
+ * <p>Matrices stored in a layout outside ggml (GPTQ's packed columns, bitsandbytes blocks) use the second
+ * constructor: their {@link #type()} is null and {@link #format()} names the layout; they hold their own segments.
  */
 public abstract class WeightMatrix {
     protected final GgmlType type;
@@ -16,12 +19,14 @@ public abstract class WeightMatrix {
     protected final int rows;
     protected final int cols;
     protected final long rowBytes;
+    private final String format;
 
     protected WeightMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
         if (cols % type.blockSize != 0) {
             throw new IllegalArgumentException(type + " row length " + cols + " is not a multiple of " + type.blockSize);
         }
         this.type = type;
+        this.format = null;
         this.data = data;
         this.rows = rows;
         this.cols = cols;
@@ -31,8 +36,29 @@ public abstract class WeightMatrix {
         }
     }
 
+    /**
+     * Outside-ggml layouts: the values are rows × cols of {@code format}, read from segments the subclass holds.
+     */
+    protected WeightMatrix(String format, int rows, int cols) {
+        if (rows < 0 || cols < 0) {
+            throw new IllegalArgumentException(format + " matrix " + rows + "x" + cols + " has a negative size");
+        }
+        this.type = null;
+        this.format = format;
+        this.data = MemorySegment.NULL;
+        this.rows = rows;
+        this.cols = cols;
+        this.rowBytes = 0;
+    }
+
+    /** The ggml type, or null for a layout outside ggml (see {@link #format()}). */
     public GgmlType type() {
         return type;
+    }
+
+    /** The storage layout's name: the ggml type's name, or e.g. "GPTQ 4-bit g128". */
+    public String format() {
+        return format != null ? format : type.name();
     }
 
     public int rows() {

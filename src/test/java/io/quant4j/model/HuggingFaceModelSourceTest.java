@@ -143,9 +143,9 @@ class HuggingFaceModelSourceTest {
 
     @Test
     void quantizedCheckpointIsRefusedByName() throws IOException {
-        Path dir = folderWithConfig(c -> c.putObject("quantization_config").put("quant_method", "gptq"));
+        Path dir = folderWithConfig(c -> c.putObject("quantization_config").put("quant_method", "awq"));
         assertRejected(dir.resolve("config.json"), dir,
-                "'quantization_config' declares a quantized checkpoint (quant_method 'gptq'), which this loader does not read");
+                "'quantization_config' declares a quantized checkpoint (quant_method 'awq'), which quant4j does not read (it reads gptq, bitsandbytes)");
     }
 
     @Test
