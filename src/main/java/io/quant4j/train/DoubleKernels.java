@@ -1,7 +1,6 @@
 package io.quant4j.train;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -11,6 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class DoubleKernels {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    /** Below this length (e.g. attention over 8-wide heads) the scalar loop beats the vector set-up and lane reduction. */
+    private static final int SHORT = 16;
 
     private DoubleKernels() {
     }
@@ -24,15 +25,30 @@ public final class DoubleKernels {
     }
 
     public static double dot(double[] a, int aOff, double[] b, int bOff, int n) {
+        if (n < SHORT) {
+            return dotScalar(a, aOff, b, bOff, n);
+        }
         DoubleVector acc = DoubleVector.zero(S);
         int i = 0;
         int upper = S.loopBound(n);
         for (; i < upper; i += S.length()) {
             acc = DoubleVector.fromArray(S, a, aOff + i).fma(DoubleVector.fromArray(S, b, bOff + i), acc);
         }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
+        double sum = sumLanesInOrder(acc);
         for (; i < n; i++) {
             sum += a[aOff + i] * b[bOff + i];
+        }
+        return sum;
+    }
+
+    /**
+     * The lanes added first to last. reduceLanes(ADD) leaves the order open, and the interpreted and compiled forms
+     * of it differ, which would make training runs differ in the last bits depending on JIT timing.
+     */
+    private static double sumLanesInOrder(DoubleVector v) {
+        double sum = 0;
+        for (int l = 0; l < S.length(); l++) {
+            sum += v.lane(l);
         }
         return sum;
     }
@@ -45,6 +61,10 @@ public final class DoubleKernels {
 
     /** y[yOff..] += a · x[xOff..] */
     public static void axpy(double a, double[] x, int xOff, double[] y, int yOff, int n) {
+        if (n < SHORT) {
+            axpyScalar(a, x, xOff, y, yOff, n);
+            return;
+        }
         int i = 0;
         int upper = S.loopBound(n);
         DoubleVector av = DoubleVector.broadcast(S, a);
