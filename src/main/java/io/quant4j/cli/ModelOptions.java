@@ -17,6 +17,10 @@ public final class ModelOptions {
             description = "tokenizer for a llama2.c checkpoint (tok512.bin), or another GGUF / tokenizer.json to use")
     Path tokenizer;
 
+    @Option(names = "--lora", paramLabel = "DIR",
+            description = "a PEFT adapter folder (adapter_config.json + adapter_model.safetensors) to apply on the model")
+    Path lora;
+
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "threads (default: all cores)")
     Integer threads;
 
@@ -43,6 +47,6 @@ public final class ModelOptions {
             }
             Parallel.setThreads(threads);
         }
-        return LoadedModel.load(modelPath(), tokenizer);
+        return LoadedModel.load(modelPath(), tokenizer, lora);
     }
 }

@@ -4,12 +4,18 @@ import io.quant4j.format.ModelFormatException;
 import io.quant4j.format.gguf.GgufFile;
 import io.quant4j.model.Llama;
 import io.quant4j.model.ModelLoader;
+import io.quant4j.model.LlamaWeights;
 import io.quant4j.model.ModelWeights;
+import io.quant4j.peft.AdapterApplier;
+import io.quant4j.peft.PeftAdapter;
 import io.quant4j.tokenizer.Tokenizer;
 import io.quant4j.tokenizer.Tokenizers;
 
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A runnable model: weights, the forward pass and its tokenizer, from any of the three sources (GGUF file,
@@ -30,8 +36,19 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     public static LoadedModel load(Path model, Path tokenizerPath) {
+        return load(model, tokenizerPath, null);
+    }
+
+    /**
+     * Loads the model with a PEFT adapter folder on top (null for none): LoRA pairs wrap the base projections,
+     * modules_to_save tensors replace the base's.
+     */
+    public static LoadedModel load(Path model, Path tokenizerPath, Path loraDir) {
         ModelWeights weights = ModelLoader.loadWeights(model);
         try {
+            if (loraDir != null) {
+                weights = withAdapter(weights, loraDir);
+            }
             Tokenizer tokenizer = tokenizerPath != null
                     ? loadTokenizer(tokenizerPath, weights.config().vocabSize())
                     : tokenizerOf(model, weights);
@@ -42,6 +59,21 @@ public final class LoadedModel implements AutoCloseable {
             return new LoadedModel(model, weights, tokenizer);
         } catch (RuntimeException e) {
             closeQuietly(weights);
+            throw e;
+        }
+    }
+
+    private static ModelWeights withAdapter(ModelWeights base, Path loraDir) {
+        PeftAdapter adapter = PeftAdapter.read(loraDir);
+        Arena arena = Arena.ofShared();
+        try {
+            LlamaWeights adapted = AdapterApplier.apply(base.config(), base.weights(), adapter, loraDir, arena);
+            List<AutoCloseable> resources = new ArrayList<>(base.resources());
+            resources.add(arena);
+            return new ModelWeights(base.format() + " + LoRA " + loraDir.getFileName(), base.config(), adapted, base.metadata(),
+                    base.tensors(), List.copyOf(resources));
+        } catch (RuntimeException e) {
+            arena.close();
             throw e;
         }
     }
