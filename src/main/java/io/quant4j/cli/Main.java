@@ -18,6 +18,7 @@ import java.io.UncheckedIOException;
                 QuantizeCommand.class,
                 ImatrixCommand.class,
                 PerplexityCommand.class,
+                FinetuneCommand.class,
                 MergeCommand.class,
                 CommandLine.HelpCommand.class
         })

@@ -78,6 +78,17 @@ public final class LoadedModel implements AutoCloseable {
         }
     }
 
+    /**
+     * The same model with other weights (e.g. re-quantized ones) and {@code extra} (their memory) added to what
+     * it owns. The result takes over this model's resources: close the result, not this one.
+     */
+    public LoadedModel withWeights(LlamaWeights replaced, AutoCloseable extra) {
+        List<AutoCloseable> resources = new ArrayList<>(weights.resources());
+        resources.add(extra);
+        return new LoadedModel(path, new ModelWeights(weights.format(), weights.config(), replaced, weights.metadata(), weights.tensors(),
+                List.copyOf(resources)), tokenizer);
+    }
+
     private static Tokenizer tokenizerOf(Path model, ModelWeights weights) {
         for (AutoCloseable r : weights.resources()) {
             if (r instanceof GgufFile gguf) {
