@@ -53,8 +53,9 @@ final class LossCurveSvg {
             s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.0f</text>%n", x, TOP + plotH + 16, step));
         }
         s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">optimizer step</text>%n", LEFT + plotW / 2, HEIGHT - 8));
-        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"18\">loss (nats/token): <tspan fill=\"#1f77b4\">training</tspan>, <tspan fill=\"#d62728\">validation</tspan></text>%n", LEFT));
-        polyline(s, train, "#1f77b4", maxStep, lo, hi, plotW, plotH);
+        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"18\">loss (nats/token): <tspan fill=\"#1f77b4\">training (per step, and its moving average)</tspan>, <tspan fill=\"#d62728\">validation</tspan></text>%n", LEFT));
+        polyline(s, train, "#aec7e8", maxStep, lo, hi, plotW, plotH);
+        polyline(s, movingAverage(train, Math.max(1, train.size() / 20)), "#1f77b4", maxStep, lo, hi, plotW, plotH);
         polyline(s, eval, "#d62728", maxStep, lo, hi, plotW, plotH);
         for (TrainingLog.Point p : eval) {
             s.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#d62728\"/>%n",
@@ -62,6 +63,20 @@ final class LossCurveSvg {
         }
         s.append("</svg>\n");
         return s.toString();
+    }
+
+    /** The mean of the last {@code window} points at each point: the per-step loss of a few sequences is noisy. */
+    static List<TrainingLog.Point> movingAverage(List<TrainingLog.Point> points, int window) {
+        List<TrainingLog.Point> out = new java.util.ArrayList<>();
+        double sum = 0;
+        for (int i = 0; i < points.size(); i++) {
+            sum += points.get(i).loss();
+            if (i >= window) {
+                sum -= points.get(i - window).loss();
+            }
+            out.add(new TrainingLog.Point(points.get(i).step(), sum / Math.min(i + 1, window)));
+        }
+        return out;
     }
 
     private static void polyline(StringBuilder s, List<TrainingLog.Point> points, String color, double maxStep, double lo, double hi,

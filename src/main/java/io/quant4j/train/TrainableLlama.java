@@ -28,6 +28,8 @@ public final class TrainableLlama {
     private final Linear head;
     private final Rope rope;
     private final int lowestTrainedLayer;
+    private java.util.IdentityHashMap<int[], double[]> prefixCache;
+    private long prefixCacheBudget;
 
     /** Summed negative log-likelihood over {@code count} predicted tokens. */
     public record LossSum(double nll, int count) {
@@ -62,6 +64,11 @@ public final class TrainableLlama {
      * Wraps base weights for training: tensors named in the plan become double copies, LoRA targets get
      * adapters initialized from {@code seed} (A uniform ±1/√in, B zero), everything else stays frozen.
      */
+    /** The network with nothing trained: a teacher for distillation, or a reference. */
+    public static TrainableLlama frozen(LlamaConfig c, LlamaWeights w) {
+        return build(c, w, new TrainingPlan(null, java.util.Set.of(), true), 0);
+    }
+
     public static TrainableLlama build(LlamaConfig c, LlamaWeights w, TrainingPlan plan, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         Parameter embedding = plan.trainsFully("model.embed_tokens.weight")
@@ -123,6 +130,25 @@ public final class TrainableLlama {
         return config;
     }
 
+    /**
+     * Keeps, per token array (by identity), the hidden state entering the lowest trained layer, up to
+     * {@code maxBytes} in all. Everything below that layer is frozen and has no dropout, so the state never changes:
+     * when only the last layers are trained, later epochs and evaluations skip the frozen layers. Returns whether
+     * the cache applies (it does not when the embedding or the first layer is trained).
+     */
+    public boolean cacheFrozenPrefix(long maxBytes) {
+        if (lowestTrainedLayer == 0 || embedding != null) {
+            return false;
+        }
+        prefixCache = new java.util.IdentityHashMap<>();
+        prefixCacheBudget = maxBytes;
+        return true;
+    }
+
+    public int lowestTrainedLayer() {
+        return lowestTrainedLayer;
+    }
+
     /** Every trained tensor, in a fixed order (embedding, layers bottom-up, final norm, head). */
     public List<Parameter> parameters() {
         List<Parameter> out = new ArrayList<>();
@@ -165,6 +191,32 @@ public final class TrainableLlama {
         if (rows == 0 || rows > config.contextLength()) {
             throw new IllegalArgumentException("sequence of " + rows + " tokens (the model takes 1.." + config.contextLength() + ")");
         }
+        double[][] tables = rope.tables(rows);
+        DecoderBlock.Trace[] traces = new DecoderBlock.Trace[blocks.size()];
+        double[] cached = prefixCache == null ? null : prefixCache.get(tokens);
+        double[] x = cached != null ? cached.clone() : embed(tokens, rows, dim);
+        for (int l = cached != null ? lowestTrainedLayer : 0; l <= blocks.size(); l++) {
+            if (prefixCache != null && cached == null && l == lowestTrainedLayer && prefixCacheBudget >= 8L * x.length) {
+                prefixCache.put(tokens, x.clone());
+                prefixCacheBudget -= 8L * x.length;
+            }
+            if (l == blocks.size()) {
+                break;
+            }
+            DecoderBlock.Trace t = blocks.get(l).forward(x, rows, rope, tables, dropout);
+            if (keep && l >= lowestTrainedLayer) {
+                traces[l] = t;
+            }
+        }
+        double[] normed = new double[rows * dim];
+        double[] inv = new double[rows];
+        RmsNorm.forward(x, finalNorm.values(), rows, dim, config.rmsNormEps(), normed, inv);
+        double[] logits = new double[rows * config.vocabSize()];
+        Linear.Saved headSaved = head.forward(normed, rows, logits, dropout);
+        return new Forward(rows, tables, traces, x, normed, inv, headSaved, logits);
+    }
+
+    private double[] embed(int[] tokens, int rows, int dim) {
         double[] x = new double[rows * dim];
         float[] row = new float[dim];
         for (int t = 0; t < rows; t++) {
@@ -181,20 +233,7 @@ public final class TrainableLlama {
                 }
             }
         }
-        double[][] tables = rope.tables(rows);
-        DecoderBlock.Trace[] traces = new DecoderBlock.Trace[blocks.size()];
-        for (int l = 0; l < blocks.size(); l++) {
-            DecoderBlock.Trace t = blocks.get(l).forward(x, rows, rope, tables, dropout);
-            if (keep && l >= lowestTrainedLayer) {
-                traces[l] = t;
-            }
-        }
-        double[] normed = new double[rows * dim];
-        double[] inv = new double[rows];
-        RmsNorm.forward(x, finalNorm.values(), rows, dim, config.rmsNormEps(), normed, inv);
-        double[] logits = new double[rows * config.vocabSize()];
-        Linear.Saved headSaved = head.forward(normed, rows, logits, dropout);
-        return new Forward(rows, tables, traces, x, normed, inv, headSaved, logits);
+        return x;
     }
 
     /** Logits [tokens.length × vocab] without dropout. */
@@ -215,11 +254,20 @@ public final class TrainableLlama {
      * every trained parameter and returns the (unweighted) loss sum.
      */
     public LossSum lossAndGradients(int[] tokens, boolean[] targets, double weight, RandomGenerator dropout) {
+        return lossAndGradients(tokens, targets, weight, dropout, null);
+    }
+
+    /**
+     * As above; with {@code teacherLogits} ([tokens × vocab], e.g. the unquantized model's) the loss at each target
+     * position is the cross-entropy against the teacher's whole distribution instead of the next token alone.
+     */
+    public LossSum lossAndGradients(int[] tokens, boolean[] targets, double weight, RandomGenerator dropout, double[] teacherLogits) {
         Forward f = forward(tokens, dropout, true);
         int rows = f.rows();
         int dim = config.dim();
         double[] dLogits = new double[f.logits().length];
-        LossSum loss = crossEntropy(tokens, targets, f.logits(), weight, dLogits);
+        LossSum loss = teacherLogits == null ? crossEntropy(tokens, targets, f.logits(), weight, dLogits)
+                : distillation(tokens, targets, f.logits(), teacherLogits, weight, dLogits);
         boolean belowHead = lowestTrainedLayer < blocks.size() || finalNorm.parameter() != null;
         double[] dNormed = belowHead ? new double[rows * dim] : null;
         head.backward(f.headSaved(), f.normed(), dLogits, rows, dNormed);
@@ -239,6 +287,22 @@ public final class TrainableLlama {
             }
         }
         return loss;
+    }
+
+    private LossSum distillation(int[] tokens, boolean[] targets, double[] logits, double[] teacher, double weight, double[] dLogits) {
+        int vocab = config.vocabSize();
+        if (teacher.length != logits.length) {
+            throw new IllegalArgumentException("teacher logits of " + teacher.length + " values for " + logits.length);
+        }
+        double loss = 0;
+        int count = 0;
+        for (int t = 0; t + 1 < tokens.length; t++) {
+            if (targets[t + 1]) {
+                loss += CrossEntropy.softTargetLossAndGradient(logits, t * vocab, vocab, teacher, t * vocab, weight, dLogits);
+                count++;
+            }
+        }
+        return new LossSum(loss, count);
     }
 
     private LossSum crossEntropy(int[] tokens, boolean[] targets, double[] logits, double weight, double[] dLogits) {

@@ -35,6 +35,7 @@ public final class Trainer {
     private final Path outputDir;
     private final PrintWriter out;
     private final ModelSaver saver;
+    private TrainableLlama teacher;
 
     public Trainer(TrainableLlama model, TrainingOptions options, List<TrainingExample> train, List<TrainingExample> validation,
                    Path outputDir, ModelSaver saver, PrintWriter out) {
@@ -48,6 +49,20 @@ public final class Trainer {
         this.outputDir = outputDir;
         this.saver = saver;
         this.out = out;
+    }
+
+    /**
+     * Distills from {@code teacher} (e.g. the unquantized model): each target position is trained towards the
+     * teacher's whole next-token distribution on the same text instead of the one token in the data. Validation
+     * stays the plain next-token loss, comparable with perplexity.
+     */
+    public Trainer distillingFrom(TrainableLlama teacher) {
+        if (teacher.config().vocabSize() != model.config().vocabSize()) {
+            throw new IllegalArgumentException("the teacher's vocabulary (" + teacher.config().vocabSize() + ") differs from the model's ("
+                    + model.config().vocabSize() + ")");
+        }
+        this.teacher = teacher;
+        return this;
     }
 
     /** Trains to the end, starting from the latest checkpoint in the output directory when {@code resume}. */
@@ -75,6 +90,9 @@ public final class Trainer {
                 trainable, params.size(), train.size(), validation.size(), total, options.sequencesPerStep(),
                 options.microBatchSize(), options.gradientAccumulationSteps(), warmup,
                 options.schedule().name().toLowerCase(java.util.Locale.ROOT), options.learningRate());
+        if (teacher != null) {
+            out.println("distilling: the training loss is the cross-entropy against the teacher's next-token distributions");
+        }
 
         double valLoss = Double.NaN;
         if (!resume && !validation.isEmpty()) {
@@ -90,7 +108,8 @@ public final class Trainer {
             TrainableLlama.LossSum loss = new TrainableLlama.LossSum(0, 0);
             SplittableRandom dropout = new SplittableRandom(options.seed() * 0x9E3779B97F4A7C15L + step);
             for (TrainingExample e : batch) {
-                loss = loss.plus(model.lossAndGradients(e.tokens(), e.targets(), targets == 0 ? 0 : 1.0 / targets, dropout.split()));
+                double[] soft = teacher == null ? null : teacher.logits(e.tokens());
+                loss = loss.plus(model.lossAndGradients(e.tokens(), e.targets(), targets == 0 ? 0 : 1.0 / targets, dropout.split(), soft));
                 tokensSeen += e.tokens().length;
             }
             double gradNorm = GradientClipping.clip(params, options.maxGradNorm());

@@ -9,7 +9,11 @@ import java.util.Set;
  * of just those tensors, named as Hugging Face names them ({@code lm_head.weight},
  * {@code model.layers.4.mlp.up_proj.weight}, {@code model.norm.weight}). A tensor cannot be both.
  */
-public record TrainingPlan(LoraSettings lora, Set<String> fullyTrained) {
+public record TrainingPlan(LoraSettings lora, Set<String> fullyTrained, boolean allowEmpty) {
+    public TrainingPlan(LoraSettings lora, Set<String> fullyTrained) {
+        this(lora, fullyTrained, false);
+    }
+
     public TrainingPlan {
         fullyTrained = Set.copyOf(fullyTrained);
         if (lora != null) {
@@ -24,7 +28,7 @@ public record TrainingPlan(LoraSettings lora, Set<String> fullyTrained) {
                 }
             }
         }
-        if (lora == null && fullyTrained.isEmpty()) {
+        if (lora == null && fullyTrained.isEmpty() && !allowEmpty) {
             throw new IllegalArgumentException("nothing to train: no LoRA adapters and no tensors trained in full");
         }
     }

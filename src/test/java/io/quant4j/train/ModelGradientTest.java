@@ -98,11 +98,38 @@ class ModelGradientTest {
         for (Parameter p : partial.parameters()) {
             assertThat(p.grad()).as(p.name()).containsExactly(byName.get(p.name()).grad());
         }
+        // with the frozen layers' output cached, the second pass skips them and computes the same
+        TrainableLlama cached = TrainableLlama.build(config, weights, TrainingPlan.full(last), 1);
+        assertThat(cached.cacheFrozenPrefix(1 << 20)).isTrue();
+        assertThat(full.cacheFrozenPrefix(1 << 20)).isFalse();
+        for (int pass = 0; pass < 2; pass++) {
+            cached.zeroGradients();
+            double loss = cached.lossAndGradients(tokens, targets, 1, null).nll();
+            assertThat(loss).isEqualTo(partial.loss(tokens, targets).nll());
+            for (int i = 0; i < partial.parameters().size(); i++) {
+                assertThat(cached.parameters().get(i).grad()).containsExactly(partial.parameters().get(i).grad());
+            }
+        }
+    }
+
+    @Test
+    void distillationTowardsATeachersDistributions() {
+        LoraSettings lora = new LoraSettings(2, 4, 0, EnumSet.of(Projection.DOWN_PROJ, Projection.Q_PROJ), null);
+        TrainableLlama model = TrainableLlama.build(config, weights, TrainingPlan.lora(lora, Set.of("lm_head.weight")), 9);
+        double[] teacher = TrainableLlama.frozen(config, TinyLlamas.weights(config, 4)).logits(tokens);
+        model.zeroGradients();
+        model.lossAndGradients(tokens, targets, 0.5, null, teacher);
+        for (Parameter p : model.parameters()) {
+            GradientCheck.check(p.name(), p.value(), p.grad().clone(),
+                    () -> 0.5 * model.lossAndGradients(tokens, targets, 0, null, teacher).nll());
+        }
     }
 
     @Test
     void headOnly() {
         TrainableLlama model = TrainableLlama.build(config, weights, TrainingPlan.full(Set.of("lm_head.weight")), 1);
+        checkAll(model, -1);
+        assertThat(model.cacheFrozenPrefix(1 << 20)).isTrue();
         checkAll(model, -1);
     }
 }

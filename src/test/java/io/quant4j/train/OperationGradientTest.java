@@ -129,6 +129,21 @@ class OperationGradientTest {
     }
 
     @Test
+    void softTargetCrossEntropy() {
+        double[] z = TinyLlamas.gaussian(random, 9);
+        double[] teacher = TinyLlamas.gaussian(random, 9);
+        double[] dz = new double[9];
+        double loss = CrossEntropy.softTargetLossAndGradient(z, 0, 9, teacher, 0, 0.5, dz);
+        check("soft cross-entropy dz", z, dz, () -> 0.5 * CrossEntropy.softTargetLossAndGradient(z, 0, 9, teacher, 0, 0, null));
+        // equal to the hard loss when the teacher is sure of one class
+        double[] sure = new double[9];
+        sure[4] = 1000;
+        assertThat(CrossEntropy.softTargetLossAndGradient(z, 0, 9, sure, 0, 1, null))
+                .isCloseTo(CrossEntropy.lossAndGradient(z, 0, 9, 4, 1, null), org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(loss).isPositive();
+    }
+
+    @Test
     void frozenLinearStreamsRowsOfAnyType() {
         for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K}) {
             int in = type.blockSize == 256 ? 256 : 64;

@@ -36,6 +36,7 @@ import java.util.regex.PatternSyntaxException;
  * @param loraLayers         peft_layers_to_transform, or null for all layers
  * @param modulesToSave      lora_modules_to_save: module names trained in full next to LoRA (PEFT suffix matching)
  * @param unfrozenParameters unfrozen_parameters: regular expressions over parameter names (full training), or null = all
+ * @param distillTeacher     quant4j_distill: the model whose next-token distributions are the training targets, or null
  * @param notes              one line per accepted-but-ignored key, for the log
  */
 public record FinetuneConfig(
@@ -58,6 +59,7 @@ public record FinetuneConfig(
         TrainingOptions training,
         Path outputDir,
         boolean autoResume,
+        Path distillTeacher,
         List<String> notes) {
 
     public enum Adapter { NONE, LORA, QLORA }
@@ -75,13 +77,15 @@ public record FinetuneConfig(
             "wandb_log_model", "dataset_prepared_path", "pad_to_sequence_len", "group_by_length", "early_stopping_patience",
             "local_rank", "logging_dir", "hub_model_id", "debug", "special_tokens", "torch_compile", "ddp_timeout");
 
+    private static final YAMLMapper YAML = new YAMLMapper();
+
     public static FinetuneConfig read(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new ModelFormatException(file, "no such config file");
         }
         JsonNode root;
         try {
-            root = new YAMLMapper().readTree(file.toFile());
+            root = YAML.readTree(file.toFile());
         } catch (IOException e) {
             throw new ModelFormatException(file, "bad YAML: " + e.getMessage().lines().findFirst().orElse(""));
         }
@@ -211,10 +215,29 @@ public record FinetuneConfig(
             throw f.error("resume_from_checkpoint", "is not supported; run finetune with --resume (or auto_resume_from_checkpoints: true) "
                     + "to continue from the latest checkpoint in output_dir");
         }
+        Path teacher = distillTeacher(f, base);
         f.rejectUnknown();
         return new FinetuneConfig(file, base, tokenizer == null ? null : Path.of(tokenizer), adapter, quantization, rank, alpha, dropout,
                 targets, layers, modulesToSave == null ? List.of() : modulesToSave, unfrozen, datasets, valSetSize, sequenceLen,
-                trainOnInputs, training, outputDir, autoResume, notes);
+                trainOnInputs, training, outputDir, autoResume, teacher, notes);
+    }
+
+    /** quant4j_distill: true (the teacher is base_model as given, before any quantization) or {teacher: PATH}. */
+    private static Path distillTeacher(ConfigFields f, String base) {
+        if (!f.has("quant4j_distill")) {
+            return null;
+        }
+        JsonNode d = f.raw("quant4j_distill");
+        if (d.isBoolean()) {
+            return d.asBoolean() ? Path.of(base) : null;
+        }
+        if (!d.isObject()) {
+            throw f.error("quant4j_distill", "must be true/false or a mapping {teacher: MODEL}");
+        }
+        ConfigFields df = new ConfigFields(f.file(), d, "quant4j_distill.");
+        String teacher = df.string("teacher", base);
+        df.rejectUnknown();
+        return Path.of(teacher);
     }
 
     private static BaseQuantization baseQuantization(ConfigFields f, Adapter adapter) {

@@ -41,6 +41,8 @@ import java.util.TreeSet;
 public final class FinetuneJob {
     public static final String QUANTIZED_BASE = "quantized-base.gguf";
     public static final String SUMMARY = "quant4j_training.json";
+    /** Memory for the frozen layers' outputs (beyond it, sequences are recomputed each time). */
+    private static final long PREFIX_CACHE_BYTES = 1L << 30;
 
     private FinetuneJob() {
     }
@@ -70,12 +72,31 @@ public final class FinetuneJob {
             List<TrainingExample> val = all.subList(all.size() - nVal, all.size());
             TrainingPlan plan = plan(config, c);
             TrainableLlama trainable = TrainableLlama.build(c, model.weights().weights(), plan, config.training().seed());
+            if (trainable.cacheFrozenPrefix(PREFIX_CACHE_BYTES)) {
+                out.printf("layers 0-%d are frozen: their output is computed once per sequence and kept (up to %d MiB)%n",
+                        trainable.lowestTrainedLayer() - 1, PREFIX_CACHE_BYTES >> 20);
+            }
             TrainingOptions options = resolvePerEpoch(config.training(), train.size());
             boolean resuming = resume || (config.autoResume() && TrainingCheckpoint.latest(outputDir).isPresent());
             String baseName = config.baseModel();
             Trainer trainer = new Trainer(trainable, options, train, val, outputDir,
                     dir -> AdapterExport.of(trainable, plan, baseName).write(dir), out);
-            Trainer.Result result = trainer.run(resuming);
+            LoadedModel teacher = null;
+            if (config.distillTeacher() != null) {
+                teacher = LoadedModel.load(config.distillTeacher(), config.tokenizer());
+                TrainableLlama frozen = TrainableLlama.frozen(teacher.weights().config(), teacher.weights().weights());
+                frozen.cacheFrozenPrefix(PREFIX_CACHE_BYTES); // the teacher's last hidden states: later epochs run only its head
+                trainer.distillingFrom(frozen);
+                out.printf("quant4j_distill: teacher %s%n", config.distillTeacher());
+            }
+            Trainer.Result result;
+            try {
+                result = trainer.run(resuming);
+            } finally {
+                if (teacher != null) {
+                    teacher.close();
+                }
+            }
             AdapterExport.of(trainable, plan, baseName).write(outputDir);
             writeSummary(config, trainingBase, plan, result, train.size(), val.size());
             out.printf(Locale.ROOT, "saved the adapter to %s (adapter_config.json, adapter_model.safetensors); %.0f training tokens/s%n",
@@ -128,7 +149,7 @@ public final class FinetuneJob {
             GgufQuantizer.Result r = GgufQuantizer.quantize(gguf, quantized, options, null, null);
             out.printf(Locale.ROOT, "quant4j_quantize: %s%s -> %s (%.3f MiB -> %.3f MiB, %d tensors needed a fallback type)%n",
                     q.fileType(), q.layers() == null ? "" : " on layers " + q.layers(), quantized, r.bytesIn() / 1048576.0,
-                    r.bytesOut() / 1048576.0, r.plan().fallbacks());
+                    r.bytesOut() / 1048576.0, r.plan().tensors().stream().filter(t -> t.converts() && t.fallback()).count());
             if (converted) {
                 try {
                     Files.deleteIfExists(gguf);
@@ -162,7 +183,7 @@ public final class FinetuneJob {
             out.printf("dataset %s (%s): %d records -> %d sequences, %,d tokens%s%s%n", s.path(), s.format().name().toLowerCase(Locale.ROOT),
                     loaded.records(), loaded.examples().size(), tokens,
                     loaded.droppedTooLong() > 0 ? "; dropped " + loaded.droppedTooLong() + " longer than sequence_len" : "",
-                    loaded.droppedNoTargets() > 0 ? "; dropped " + loaded.droppedNoTargets() + " with nothing to predict" : "");
+                    loaded.droppedNoTargets() > 0 ? "; skipped " + loaded.droppedNoTargets() + " window(s) with nothing to predict" : "");
             all.addAll(loaded.examples());
         }
         if (all.isEmpty()) {
