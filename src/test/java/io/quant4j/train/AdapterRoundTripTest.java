@@ -2,6 +2,7 @@ package io.quant4j.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quant4j.convert.GgufExporter;
+import io.quant4j.convert.HuggingFaceExporter;
 import io.quant4j.format.Json;
 import io.quant4j.format.gguf.GgufFile;
 import io.quant4j.format.safetensors.SafetensorsFile;
@@ -149,10 +150,16 @@ class AdapterRoundTripTest {
             }
         }
         // the Hugging Face copy of stories260K stores q/k in rotate-half order: with the adapter it computes the same
+        Path stories = Shared.file("models/stories260K/stories260K.gguf");
         try (LoadedModel hf = LoadedModel.load(Shared.file("models/stories260K/hf"), null, adapterDir);
-             LoadedModel gguf = LoadedModel.load(Shared.file("models/stories260K/stories260K.gguf"), null, adapterDir)) {
+             LoadedModel gguf = LoadedModel.load(stories, null, adapterDir)) {
             assertThat(maxDifference(expected, gguf)).isLessThan(1e-4);
             assertThat(maxDifference(expected, hf)).isLessThan(1e-4);
+            // merged into a Hugging Face folder (q/k back in rotate-half order), read by the HF loader
+            HuggingFaceExporter.write(gguf, dir.resolve("merged-hf"), GgmlType.F32);
+        }
+        try (LoadedModel merged = LoadedModel.load(dir.resolve("merged-hf"), stories)) {
+            assertThat(maxDifference(expected, merged)).isLessThan(1e-4);
         }
         List<String> names = PeftAdapter.read(adapterDir).tensors().keySet().stream().sorted().toList();
         assertThat(names).contains("lm_head.weight", "model.layers.2.mlp.up_proj.lora_B.weight");
