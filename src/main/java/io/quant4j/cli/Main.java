@@ -23,6 +23,8 @@ import java.io.UncheckedIOException;
                 GptqCommand.class,
                 BnbCommand.class,
                 ConvertCommand.class,
+                FinetuneCommand.class,
+                MergeCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -19,6 +19,10 @@ public final class ModelOptions {
             description = "tokenizer for a llama2.c checkpoint (tok512.bin), or another GGUF / tokenizer.json to use")
     Path tokenizer;
 
+    @Option(names = "--lora", paramLabel = "DIR",
+            description = "a PEFT adapter folder (adapter_config.json + adapter_model.safetensors) to apply on the model")
+    Path lora;
+
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "threads (default: all cores)")
     Integer threads;
 
@@ -64,10 +68,13 @@ public final class ModelOptions {
             Parallel.setThreads(threads);
         }
         BnbOptions bnb = bnbOptions();
-        LoadedModel loaded = LoadedModel.load(modelPath(), tokenizer);
         if (bnb == null) {
-            return loaded;
+            return LoadedModel.load(modelPath(), tokenizer, lora);
         }
+        if (lora != null) {
+            throw new UserException("--lora together with --load-in-8bit/--load-in-4bit is not supported yet");
+        }
+        LoadedModel loaded = LoadedModel.load(modelPath(), tokenizer);
         try {
             return loaded.withWeights(BnbModel.quantize(loaded.weights(), bnb));
         } catch (RuntimeException e) {

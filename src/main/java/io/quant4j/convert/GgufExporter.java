@@ -5,6 +5,8 @@ import io.quant4j.format.gguf.GgufWriter;
 import io.quant4j.model.LlamaConfig;
 import io.quant4j.model.LlamaWeights;
 import io.quant4j.model.RopeScaling;
+import io.quant4j.peft.LoraMatrix;
+import io.quant4j.quantize.FileType;
 import io.quant4j.runtime.LoadedModel;
 import io.quant4j.tensor.Fp16;
 import io.quant4j.tensor.GgmlType;
@@ -18,8 +20,9 @@ import java.util.Map;
 
 /**
  * Writes any loaded model (GGUF, Hugging Face folder, llama2.c) as a llama.cpp-compatible GGUF v3 with
- * llama.cpp's key and tensor names, streaming one row at a time. F32, F16 and BF16 weights keep their type;
- * anything else is written as F32. q/k rows are already in GGUF's layout in {@link LlamaWeights}.
+ * llama.cpp's key and tensor names, streaming one row at a time. Every weight keeps its stored type (quantized
+ * tensors are copied byte for byte); a LoRA-adapted matrix is written merged, row by row, in F32 unless another
+ * float type is asked for. q/k rows are already in GGUF's layout in {@link LlamaWeights}.
  */
 public final class GgufExporter {
     private GgufExporter() {
@@ -32,6 +35,14 @@ public final class GgufExporter {
     }
 
     public static void write(LoadedModel model, Path out) {
+        write(model, out, GgmlType.F32);
+    }
+
+    /** As {@link #write(LoadedModel, Path)}, LoRA-merged matrices stored as {@code mergedType} (F32, F16 or BF16). */
+    public static void write(LoadedModel model, Path out, GgmlType mergedType) {
+        if (mergedType != GgmlType.F32 && mergedType != GgmlType.F16 && mergedType != GgmlType.BF16) {
+            throw new IllegalArgumentException("merged tensors can be F32, F16 or BF16, not " + mergedType);
+        }
         LlamaConfig c = model.weights().config();
         LlamaWeights w = model.weights().weights();
         try (GgufWriter g = new GgufWriter(out)) {
@@ -56,7 +67,7 @@ public final class GgufExporter {
                 g.putFloat32("llama.rope.scaling.factor", c.ropeScaling().factor());
             }
             g.putUint32("llama.vocab_size", c.vocabSize());
-            g.putUint32("general.file_type", fileTypeOf(w));
+            g.putUint32("general.file_type", fileTypeOf(w, mergedType));
             for (Map.Entry<String, GgufValue> e : model.tokenizer().ggufMetadata().entrySet()) {
                 g.put(e.getKey(), e.getValue());
             }
@@ -85,7 +96,7 @@ public final class GgufExporter {
             }
             for (Map.Entry<String, Object> e : tensors.entrySet()) {
                 if (e.getValue() instanceof WeightMatrix m) {
-                    g.addTensor(e.getKey(), new long[] {m.cols(), m.rows()}, storedType(m));
+                    g.addTensor(e.getKey(), new long[] {m.cols(), m.rows()}, storedType(m, mergedType));
                 } else {
                     g.addTensor(e.getKey(), new long[] {((float[]) e.getValue()).length}, GgmlType.F32);
                 }
@@ -93,7 +104,7 @@ public final class GgufExporter {
             g.writeHeader();
             for (Object t : tensors.values()) {
                 if (t instanceof WeightMatrix m) {
-                    writeMatrix(g, m);
+                    writeMatrix(g, m, mergedType);
                 } else {
                     float[] v = (float[]) t;
                     ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -105,17 +116,33 @@ public final class GgufExporter {
         }
     }
 
-    private static int fileTypeOf(LlamaWeights w) {
-        GgmlType t = storedType(w.layers().get(0).attnQ());
-        return t == GgmlType.F16 ? 1 : t == GgmlType.BF16 ? 32 : 0;
+    /** general.file_type: the llama.cpp file type of the most common stored type of the layer matrices. */
+    private static int fileTypeOf(LlamaWeights w, GgmlType mergedType) {
+        Map<GgmlType, Long> counts = new java.util.EnumMap<>(GgmlType.class);
+        for (LlamaWeights.Layer l : w.layers()) {
+            for (WeightMatrix m : l.matrices()) {
+                counts.merge(storedType(m, mergedType), (long) m.rows() * m.cols(), Long::sum);
+            }
+        }
+        GgmlType t = counts.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(GgmlType.F32);
+        for (FileType f : FileType.values()) {
+            if (f.baseType == t) {
+                return f.id;
+            }
+        }
+        return 0;
     }
 
-    static GgmlType storedType(WeightMatrix m) {
-        return m.type() == GgmlType.F16 || m.type() == GgmlType.BF16 ? m.type() : GgmlType.F32;
+    static GgmlType storedType(WeightMatrix m, GgmlType mergedType) {
+        return m instanceof LoraMatrix ? mergedType : m.type();
     }
 
-    private static void writeMatrix(GgufWriter g, WeightMatrix m) {
-        GgmlType t = storedType(m);
+    private static void writeMatrix(GgufWriter g, WeightMatrix m, GgmlType mergedType) {
+        GgmlType t = storedType(m, mergedType);
+        if (t.isQuantized()) {
+            g.writeTensorData(m.data().asSlice(0, m.rowBytes() * m.rows()));
+            return;
+        }
         int cols = m.cols();
         float[] row = new float[cols];
         ByteBuffer b = ByteBuffer.allocate(cols * (t == GgmlType.F32 ? 4 : 2)).order(ByteOrder.LITTLE_ENDIAN);

@@ -4,12 +4,18 @@ import io.quant4j.format.ModelFormatException;
 import io.quant4j.format.gguf.GgufFile;
 import io.quant4j.model.Llama;
 import io.quant4j.model.ModelLoader;
+import io.quant4j.model.LlamaWeights;
 import io.quant4j.model.ModelWeights;
+import io.quant4j.peft.AdapterApplier;
+import io.quant4j.peft.PeftAdapter;
 import io.quant4j.tokenizer.Tokenizer;
 import io.quant4j.tokenizer.Tokenizers;
 
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A runnable model: weights, the forward pass and its tokenizer, from any of the three sources (GGUF file,
@@ -30,8 +36,19 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     public static LoadedModel load(Path model, Path tokenizerPath) {
+        return load(model, tokenizerPath, null);
+    }
+
+    /**
+     * Loads the model with a PEFT adapter folder on top (null for none): LoRA pairs wrap the base projections,
+     * modules_to_save tensors replace the base's.
+     */
+    public static LoadedModel load(Path model, Path tokenizerPath, Path loraDir) {
         ModelWeights weights = ModelLoader.loadWeights(model);
         try {
+            if (loraDir != null) {
+                weights = withAdapter(weights, loraDir);
+            }
             Tokenizer tokenizer = tokenizerPath != null
                     ? loadTokenizer(tokenizerPath, weights.config().vocabSize())
                     : tokenizerOf(model, weights);
@@ -44,6 +61,32 @@ public final class LoadedModel implements AutoCloseable {
             closeQuietly(weights);
             throw e;
         }
+    }
+
+    private static ModelWeights withAdapter(ModelWeights base, Path loraDir) {
+        PeftAdapter adapter = PeftAdapter.read(loraDir);
+        Arena arena = Arena.ofShared();
+        try {
+            LlamaWeights adapted = AdapterApplier.apply(base.config(), base.weights(), adapter, loraDir, arena);
+            List<AutoCloseable> resources = new ArrayList<>(base.resources());
+            resources.add(arena);
+            return new ModelWeights(base.format() + " + LoRA " + loraDir.getFileName(), base.config(), adapted, base.metadata(),
+                    base.tensors(), List.copyOf(resources));
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The same model with other weights (e.g. re-quantized ones) and {@code extra} (their memory) added to what
+     * it owns. The result takes over this model's resources: close the result, not this one.
+     */
+    public LoadedModel withWeights(LlamaWeights replaced, AutoCloseable extra) {
+        List<AutoCloseable> resources = new ArrayList<>(weights.resources());
+        resources.add(extra);
+        return new LoadedModel(path, new ModelWeights(weights.format(), weights.config(), replaced, weights.metadata(), weights.tensors(),
+                List.copyOf(resources)), tokenizer);
     }
 
     private static Tokenizer tokenizerOf(Path model, ModelWeights weights) {
