@@ -28,14 +28,11 @@ public final class Q4_0 implements RowCodec {
     public void quantizeRow(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, float[] importance) {
         int nb = Bits.blocks(GgmlType.Q4_0, n);
         Bits.checkImportance(importance, n);
-        byte[] y = new byte[BLOCK_BYTES];
         if (importance == null) {
-            for (int ib = 0; ib < nb; ib++) {
-                quantizeBlockRef(src, srcOff + ib * QK, y);
-                Bits.store(y, dst, dstOff + (long) ib * BLOCK_BYTES);
-            }
+            QuantizeKernels.quantizeRowQ4_0(src, srcOff, nb, dst, dstOff);
             return;
         }
+        byte[] y = new byte[BLOCK_BYTES];
         // quantize_row_q4_0_impl: weights qw·sqrt(σ² + x²), σ² = mean x² of the whole row.
         float sigma2 = Legacy.rowSigma2(src, srcOff, n);
         float[] weight = new float[QK];
@@ -48,6 +45,16 @@ public final class Q4_0 implements RowCodec {
             for (int j = 0; j < 16; ++j) {
                 y[OFF_QS + j] = (byte) (L[j] | L[j + 16] << 4);
             }
+            Bits.store(y, dst, dstOff + (long) ib * BLOCK_BYTES);
+        }
+    }
+
+    /** quantize_row_q4_0_ref block by block, the reference {@link QuantizeKernels#quantizeRowQ4_0} is tested against. */
+    static void quantizeRowScalar(float[] src, int srcOff, int n, MemorySegment dst, long dstOff) {
+        int nb = Bits.blocks(GgmlType.Q4_0, n);
+        byte[] y = new byte[BLOCK_BYTES];
+        for (int ib = 0; ib < nb; ib++) {
+            quantizeBlockRef(src, srcOff + ib * QK, y);
             Bits.store(y, dst, dstOff + (long) ib * BLOCK_BYTES);
         }
     }

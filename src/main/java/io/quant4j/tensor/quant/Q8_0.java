@@ -24,6 +24,11 @@ public final class Q8_0 implements RowCodec {
     /** llama.cpp's quantize_q8_0 ignores the imatrix, and so does this. */
     @Override
     public void quantizeRow(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, float[] importance) {
+        QuantizeKernels.quantizeRowQ8_0(src, srcOff, Bits.blocks(GgmlType.Q8_0, n), dst, dstOff);
+    }
+
+    /** quantize_row_q8_0_ref block by block, the reference {@link QuantizeKernels#quantizeRowQ8_0} is tested against. */
+    static void quantizeRowScalar(float[] src, int srcOff, int n, MemorySegment dst, long dstOff) {
         int nb = Bits.blocks(GgmlType.Q8_0, n);
         byte[] y = new byte[BLOCK_BYTES];
         for (int ib = 0; ib < nb; ib++) {
