@@ -18,7 +18,7 @@ class QuantizeKernelsTest {
 
     @Test
     void f16ToF32MatchesFloat16ToFloatForEveryHalf() {
-        int n = 65536 + 5; // a scalar tail too
+        int n = 65536 + 5;
         MemorySegment src = Arena.ofAuto().allocate(2L * n + 2);
         for (int i = 0; i < n; i++) {
             src.set(Bits.I16, 2 + 2L * i, (short) i);
@@ -28,15 +28,17 @@ class QuantizeKernelsTest {
         QuantizeKernels.f16ToF32(src, 2, fast, 3, n);
         F16.dequantizeRowScalar(src, 2, ref, 3, n);
         for (int i = 0; i < n + 3; i++) {
-            int want = Float.floatToRawIntBits(ref[i]);
-            if (Float.isNaN(ref[i])) {
-                want |= 0x00400000; // quieted, as F16C (and HotSpot's intrinsic) converts
-            }
-            assertThat(Float.floatToRawIntBits(fast[i])).as("half 0x%04x", (i - 3) & 0xFFFF).isEqualTo(want);
-            if (i >= 3) {
-                assertThat(Float.floatToRawIntBits(QuantizeKernels.f16ToF32((short) (i - 3)))).isEqualTo(want);
-            }
+            assertThat(bits(fast[i])).as("half 0x%04x", (i - 3) & 0xFFFF).isEqualTo(bits(ref[i]));
         }
+    }
+
+    /**
+     * Raw bits, except that a NaN counts as quiet: HotSpot's intrinsic for Float.float16ToFloat (F16C) quiets
+     * signalling NaNs, the interpreted method does not, and which one runs depends on the JIT's mood.
+     */
+    private static int bits(float f) {
+        int b = Float.floatToRawIntBits(f);
+        return f != f ? b | 0x00400000 : b;
     }
 
     @Test
@@ -82,12 +84,12 @@ class QuantizeKernelsTest {
 
     /**
      * A row of blocks of 32, each drawn from one of several shapes. {@code levels} is the type's level count
-     * for the block that lands exactly on rounding halves (127 for Q8_0: d = 1; 8 for Q4_0: d = −1... ).
+     * for the blocks that land exactly on rounding halves (127 for Q8_0, where d = 1).
      */
     static float[] row(Random rnd, int n, int levels) {
         float[] x = new float[n];
         for (int b = 0; b < n; b += 32) {
-            int kind = rnd.nextInt(14);
+            int kind = rnd.nextInt(15);
             float scale = (float) Math.pow(10, rnd.nextInt(16) - 8);
             for (int j = 0; j < 32; j++) {
                 x[b + j] = switch (kind) {
@@ -103,6 +105,8 @@ class QuantizeKernelsTest {
                     case 7 -> j == rnd.nextInt(32) ? Float.NaN : (float) rnd.nextGaussian();
                     case 8 -> j == 5 ? (rnd.nextBoolean() ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY) : (float) rnd.nextGaussian();
                     case 9 -> (float) rnd.nextGaussian() * 3e38f;
+                    // a NaN makes the reference's maximum skip what came before it
+                    case 14 -> j == 0 ? 1e30f : j == 1 ? Float.NaN : (float) rnd.nextGaussian() * 1e-3f;
                     case 10 -> Float.float16ToFloat((short) rnd.nextInt(0x7c00)) * (rnd.nextBoolean() ? 1 : -1);
                     case 11 -> rnd.nextFloat() * scale; // all positive
                     case 12 -> -rnd.nextFloat() * scale; // all negative
