@@ -1,6 +1,7 @@
 package io.quant4j.tensor;
 
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RecursiveAction;
 
 /**
@@ -45,6 +46,19 @@ public final class Parallel {
             return;
         }
         pool.invoke(new Chunk(body, 0, n, Math.max(1, (n + tasks - 1) / tasks)));
+    }
+
+    /**
+     * Like {@link #forRange} but returns at once: the pool runs the chunks while the caller does something
+     * else (I/O); {@link ForkJoinTask#join()} waits for them and rethrows their failure.
+     */
+    public static ForkJoinTask<?> forRangeAsync(int n, long workPerItem, RangeBody body) {
+        ForkJoinPool p = pool;
+        int threads = p.getParallelism();
+        long total = (long) n * Math.max(1, workPerItem);
+        int tasks = (int) Math.min(threads * 4L, Math.max(1, total / MIN_WORK_PER_TASK));
+        tasks = Math.max(1, Math.min(tasks, n));
+        return p.submit(new Chunk(body, 0, n, Math.max(1, (n + tasks - 1) / tasks)));
     }
 
     private static final class Chunk extends RecursiveAction {

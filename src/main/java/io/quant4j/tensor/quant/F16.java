@@ -25,6 +25,11 @@ public final class F16 implements RowCodec {
 
     @Override
     public void dequantizeRow(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
+        QuantizeKernels.f16ToF32(src, srcOff, dst, dstOff, n);
+    }
+
+    /** Element by element with {@link Float#float16ToFloat}: the reference for {@link QuantizeKernels#f16ToF32}. */
+    static void dequantizeRowScalar(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
         for (int j = 0; j < n; j++) {
             dst[dstOff + j] = Float.float16ToFloat(src.get(Bits.I16, srcOff + 2L * j));
         }

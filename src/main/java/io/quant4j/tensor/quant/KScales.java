@@ -37,9 +37,23 @@ final class KScales {
         return ((q[off + j + 4] & 0xFF) >>> 4) | ((q[off + j] & 0xFF) >>> 6) << 4;
     }
 
-    /** Scratch for one 256-element super-block of Q4_K/Q5_K. */
+    /** Scratch for one 256-element super-block of Q4_K/Q5_K, reusable across blocks and rows. */
     static final class Scratch {
+        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(() -> new Scratch(true));
+
+        /** Whether blocks may take the {@link KQuantKernels} lanes (false: the scalar reference only). */
+        final boolean vector;
+
+        /** Whether the 256 values at x[xo..] take the lanes. */
+        boolean lanes(float[] x, int xo) {
+            return vector && KQuantKernels.eligible(x, xo, 256);
+        }
         final byte[] L = new byte[256];
+        final float[] xt = new float[256];
+        final float[] wt = new float[256];
+        final float[] lf = new float[256];
+        final int[] lt = new int[256];
+        final float[] st = new float[KQuantKernels.STATE_FLOATS];
         final byte[] Laux = new byte[32];
         final byte[] Ls = new byte[8];
         final byte[] Lm = new byte[8];
@@ -48,6 +62,15 @@ final class KScales {
         final float[] mins = new float[8];
         final float[] scales = new float[8];
         final ScaleSearch.Min min = new ScaleSearch.Min();
+
+        Scratch(boolean vector) {
+            this.vector = vector;
+        }
+
+        /** This thread's scratch with the vector lanes enabled. */
+        static Scratch local() {
+            return LOCAL.get();
+        }
     }
 
     /**
@@ -56,20 +79,31 @@ final class KScales {
      */
     static void quantizeScalesRef(float[] x, int xo, int nmax, float rmin, float rdelta, int nstep,
                                   byte[] y, int offD, int offDmin, int offScales, Scratch s) {
+        quantizeScalesRef(x, xo, nmax, rmin, rdelta, nstep, y, offD, offDmin, offScales, s, false);
+    }
+
+    /** {@link #quantizeScalesRef}, with {@code lanes} the searches as {@link KQuantKernels#qkx2Lanes}. */
+    static void quantizeScalesRef(float[] x, int xo, int nmax, float rmin, float rdelta, int nstep,
+                                  byte[] y, int offD, int offDmin, int offScales, Scratch s, boolean lanes) {
+        if (lanes) {
+            searchLanes(x, xo, nmax, rmin, rdelta, nstep, s);
+        }
         float maxScale = 0;
         float maxMin = 0;
         for (int j = 0; j < 8; ++j) {
-            float sumX2 = 0;
-            for (int l = 0; l < 32; ++l) {
-                sumX2 += x[xo + 32 * j + l] * x[xo + 32 * j + l];
+            if (!lanes) {
+                float sumX2 = 0;
+                for (int l = 0; l < 32; ++l) {
+                    sumX2 += x[xo + 32 * j + l] * x[xo + 32 * j + l];
+                }
+                float avX = Bits.sqrtf(sumX2 / 32);
+                for (int l = 0; l < 32; ++l) {
+                    s.weights[l] = avX + Math.abs(x[xo + 32 * j + l]);
+                }
+                s.scales[j] = ScaleSearch.makeQkx2Quants(32, nmax, x, xo + 32 * j, s.weights, 0, s.L, 32 * j, s.min, s.Laux,
+                        rmin, rdelta, nstep, false);
+                s.mins[j] = s.min.value;
             }
-            float avX = Bits.sqrtf(sumX2 / 32);
-            for (int l = 0; l < 32; ++l) {
-                s.weights[l] = avX + Math.abs(x[xo + 32 * j + l]);
-            }
-            s.scales[j] = ScaleSearch.makeQkx2Quants(32, nmax, x, xo + 32 * j, s.weights, 0, s.L, 32 * j, s.min, s.Laux,
-                    rmin, rdelta, nstep, false);
-            s.mins[j] = s.min.value;
             if (s.scales[j] > maxScale) {
                 maxScale = s.scales[j];
             }
@@ -87,6 +121,23 @@ final class KScales {
         }
         Bits.putF16(y, offD, maxScale / 63.f);
         Bits.putF16(y, offDmin, maxMin / 63.f);
+    }
+
+    /**
+     * The eight make_qkx2_quants of {@link #quantizeScalesRef} as lanes: weights av_x + |x| per sub-block
+     * (Σx² accumulated element by element in each lane), then {@link KQuantKernels#qkx2Lanes}; fills
+     * s.scales, s.mins and s.L exactly as the eight scalar calls do.
+     */
+    private static void searchLanes(float[] x, int xo, int nmax, float rmin, float rdelta, int nstep, Scratch s) {
+        KQuantKernels.transpose(x, xo, 32, 32, s.xt);
+        KQuantKernels.avxWeights(s.xt, 32, s.wt);
+        KQuantKernels.qkx2Lanes(s.xt, s.wt, 32, nmax, rmin, rdelta, nstep, false, s.scales, s.mins, 0, s.lt, s.lf, s.st);
+        int[] lt = s.lt;
+        for (int j = 0; j < 8; j++) {
+            for (int i = 0; i < 32; i++) {
+                s.L[32 * j + i] = (byte) lt[8 * i + j];
+            }
+        }
     }
 
     /**
@@ -138,6 +189,12 @@ final class KScales {
 
     /** Levels of all 256 elements against the stored fp16 d/dmin and 6-bit scales (sub-blocks with d·sc = 0 keep L). */
     static void requantize(float[] x, int xo, int nmax, byte[] y, int offD, int offDmin, int offScales, byte[] L) {
+        requantize(x, xo, nmax, y, offD, offDmin, offScales, L, false);
+    }
+
+    /** {@link #requantize}, with {@code lanes} the element loops as {@link KQuantKernels#levelsAffine}. */
+    static void requantize(float[] x, int xo, int nmax, byte[] y, int offD, int offDmin, int offScales, byte[] L,
+                           boolean lanes) {
         float dAll = Bits.getF16(y, offD);
         float mAll = Bits.getF16(y, offDmin);
         for (int j = 0; j < 8; ++j) {
@@ -146,6 +203,10 @@ final class KScales {
                 continue;
             }
             float dm = mAll * min(y, offScales, j);
+            if (lanes) {
+                KQuantKernels.levelsAffine(x, xo + 32 * j, 32, dm, d, nmax, L, 32 * j);
+                continue;
+            }
             for (int ii = 0; ii < 32; ++ii) {
                 int l = Bits.nearestInt((x[xo + 32 * j + ii] + dm) / d);
                 L[32 * j + ii] = (byte) Math.max(0, Math.min(nmax, l));

@@ -28,14 +28,11 @@ public final class Q4_0 implements RowCodec {
     public void quantizeRow(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, float[] importance) {
         int nb = Bits.blocks(GgmlType.Q4_0, n);
         Bits.checkImportance(importance, n);
-        byte[] y = new byte[BLOCK_BYTES];
         if (importance == null) {
-            for (int ib = 0; ib < nb; ib++) {
-                quantizeBlockRef(src, srcOff + ib * QK, y);
-                Bits.store(y, dst, dstOff + (long) ib * BLOCK_BYTES);
-            }
+            QuantizeKernels.quantizeRowQ4_0(src, srcOff, nb, dst, dstOff);
             return;
         }
+        byte[] y = new byte[BLOCK_BYTES];
         // quantize_row_q4_0_impl: weights qw·sqrt(σ² + x²), σ² = mean x² of the whole row.
         float sigma2 = Legacy.rowSigma2(src, srcOff, n);
         float[] weight = new float[QK];
@@ -52,8 +49,23 @@ public final class Q4_0 implements RowCodec {
         }
     }
 
+    /** quantize_row_q4_0_ref block by block, the reference {@link QuantizeKernels#quantizeRowQ4_0} is tested against. */
+    static void quantizeRowScalar(float[] src, int srcOff, int n, MemorySegment dst, long dstOff) {
+        int nb = Bits.blocks(GgmlType.Q4_0, n);
+        byte[] y = new byte[BLOCK_BYTES];
+        for (int ib = 0; ib < nb; ib++) {
+            quantizeBlockRef(src, srcOff + ib * QK, y);
+            Bits.store(y, dst, dstOff + (long) ib * BLOCK_BYTES);
+        }
+    }
+
     /** quantize_row_q4_0_ref for one block: d = max/−8 (max = the signed value of largest magnitude). */
     static void quantizeBlockRef(float[] x, int xo, byte[] y) {
+        quantizeBlockRef(x, xo, y, 0);
+    }
+
+    /** The same, writing the block at y[yo..]. */
+    static void quantizeBlockRef(float[] x, int xo, byte[] y, int yo) {
         float amax = 0.0f;
         float max = 0.0f;
         for (int j = 0; j < QK; j++) {
@@ -65,14 +77,14 @@ public final class Q4_0 implements RowCodec {
         }
         float d = max / -8;
         float id = d != 0 ? 1.0f / d : 0.0f;
-        Bits.putF16(y, OFF_D, d);
+        Bits.putF16(y, yo + OFF_D, d);
         for (int j = 0; j < QK / 2; ++j) {
             float x0 = x[xo + j] * id;
             float x1 = x[xo + QK / 2 + j] * id;
             // (int8_t)(x + 8.5f) truncates: round to nearest for the non-negative range used here.
             int xi0 = Math.min(15, Bits.toInt8(x0 + 8.5f)) & 0xFF;
             int xi1 = Math.min(15, Bits.toInt8(x1 + 8.5f)) & 0xFF;
-            y[OFF_QS + j] = (byte) (xi0 | xi1 << 4);
+            y[yo + OFF_QS + j] = (byte) (xi0 | xi1 << 4);
         }
     }
 

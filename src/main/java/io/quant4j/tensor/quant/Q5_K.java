@@ -31,19 +31,29 @@ public final class Q5_K implements RowCodec {
 
     @Override
     public void quantizeRow(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, float[] importance) {
+        quantizeRow(src, srcOff, n, dst, dstOff, importance, KScales.Scratch.local());
+    }
+
+    /** The scalar reference only (no {@link KQuantKernels} lanes), for the differential tests. */
+    static void quantizeRowScalar(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, float[] importance) {
+        quantizeRow(src, srcOff, n, dst, dstOff, importance, new KScales.Scratch(false));
+    }
+
+    private static void quantizeRow(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, float[] importance,
+                                    KScales.Scratch s) {
         int nb = Bits.blocks(GgmlType.Q5_K, n);
         Bits.checkImportance(importance, n);
         byte[] y = new byte[BLOCK_BYTES];
-        KScales.Scratch s = new KScales.Scratch();
         for (int i = 0; i < nb; i++) {
             int xo = srcOff + i * QK_K;
             Arrays.fill(y, (byte) 0);
+            boolean lanes = s.lanes(src, xo);
             if (importance == null) {
-                KScales.quantizeScalesRef(src, xo, 31, -0.5f, 0.1f, 15, y, OFF_D, OFF_DMIN, OFF_SCALES, s);
+                KScales.quantizeScalesRef(src, xo, 31, -0.5f, 0.1f, 15, y, OFF_D, OFF_DMIN, OFF_SCALES, s, lanes);
             } else {
                 KScales.quantizeScalesImatrix(src, xo, importance, i * QK_K, 31, true, y, OFF_D, OFF_DMIN, OFF_SCALES, s);
             }
-            KScales.requantize(src, xo, 31, y, OFF_D, OFF_DMIN, OFF_SCALES, s.L);
+            KScales.requantize(src, xo, 31, y, OFF_D, OFF_DMIN, OFF_SCALES, s.L, lanes);
             byte[] L = s.L;
             int ql = OFF_QS;
             int m1 = 1;

@@ -37,18 +37,62 @@ public final class Q6_K implements RowCodec {
      */
     @Override
     public void quantizeRow(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, float[] importance) {
+        quantizeRow(src, srcOff, n, dst, dstOff, importance, LOCAL.get());
+    }
+
+    /** The scalar reference only (no {@link KQuantKernels} lanes), for the differential tests. */
+    static void quantizeRowScalar(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, float[] importance) {
+        quantizeRow(src, srcOff, n, dst, dstOff, importance, new Scratch(false));
+    }
+
+    /** Per-thread buffers; {@code vector} false keeps to the scalar reference. */
+    private static final class Scratch {
+        final boolean vector;
+        final byte[] L = new byte[QK_K];
+        final float[] scales = new float[QK_K / 16];
+        final float[] xt = new float[QK_K / 2];
+        final float[] wt = new float[QK_K / 2];
+        final int[] lt = new int[QK_K / 2];
+
+        Scratch(boolean vector) {
+            this.vector = vector;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(() -> new Scratch(true));
+
+    private static void quantizeRow(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, float[] importance,
+                                    Scratch s) {
         int nb = Bits.blocks(GgmlType.Q6_K, n);
         Bits.checkImportance(importance, n);
         byte[] y = new byte[BLOCK_BYTES];
-        byte[] L = new byte[QK_K];
-        float[] scales = new float[QK_K / 16];
+        byte[] L = s.L;
+        float[] scales = s.scales;
         for (int i = 0; i < nb; i++) {
             int xo = srcOff + i * QK_K;
             Arrays.fill(y, (byte) 0);
             float maxScale = 0;
             float maxAbsScale = 0;
+            boolean lanes = s.vector && KQuantKernels.eligible(src, xo, QK_K);
+            if (lanes) {
+                // sub-blocks 8g..8g+7 as the eight lanes of group g
+                for (int g = 0; g < 2; g++) {
+                    KQuantKernels.transpose(src, xo + 128 * g, 16, 16, s.xt);
+                    float[] wt = null;
+                    if (importance != null) {
+                        KQuantKernels.transpose(importance, i * QK_K + 128 * g, 16, 16, s.wt);
+                        wt = s.wt;
+                    }
+                    KQuantKernels.qxLanes(s.xt, wt, 16, 32, scales, 8 * g, s.lt);
+                    for (int j = 0; j < 8; j++) {
+                        for (int l = 0; l < 16; l++) {
+                            L[128 * g + 16 * j + l] = (byte) s.lt[8 * l + j];
+                        }
+                    }
+                }
+            }
             for (int ib = 0; ib < QK_K / 16; ++ib) {
-                float scale = ScaleSearch.makeQxQuants(16, 32, src, xo + 16 * ib, L, 16 * ib, 1,
+                float scale = lanes ? scales[ib] : ScaleSearch.makeQxQuants(16, 32, src, xo + 16 * ib, L, 16 * ib, 1,
                         importance, i * QK_K + 16 * ib);
                 scales[ib] = scale;
                 float absScale = Math.abs(scale);
@@ -71,6 +115,10 @@ public final class Q6_K implements RowCodec {
             for (int j = 0; j < QK_K / 16; ++j) {
                 float d = dAll * y[OFF_SCALES + j];
                 if (d == 0) {
+                    continue;
+                }
+                if (lanes) {
+                    KQuantKernels.levelsSymmetric(src, xo + 16 * j, 16, d, 32, L, 16 * j);
                     continue;
                 }
                 for (int ii = 0; ii < 16; ++ii) {

@@ -24,6 +24,11 @@ public final class Q8_0 implements RowCodec {
     /** llama.cpp's quantize_q8_0 ignores the imatrix, and so does this. */
     @Override
     public void quantizeRow(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, float[] importance) {
+        QuantizeKernels.quantizeRowQ8_0(src, srcOff, Bits.blocks(GgmlType.Q8_0, n), dst, dstOff);
+    }
+
+    /** quantize_row_q8_0_ref block by block, the reference {@link QuantizeKernels#quantizeRowQ8_0} is tested against. */
+    static void quantizeRowScalar(float[] src, int srcOff, int n, MemorySegment dst, long dstOff) {
         int nb = Bits.blocks(GgmlType.Q8_0, n);
         byte[] y = new byte[BLOCK_BYTES];
         for (int ib = 0; ib < nb; ib++) {
@@ -33,6 +38,11 @@ public final class Q8_0 implements RowCodec {
     }
 
     static void quantizeBlockRef(float[] x, int xo, byte[] y) {
+        quantizeBlockRef(x, xo, y, 0);
+    }
+
+    /** The same, writing the block at y[yo..]. */
+    static void quantizeBlockRef(float[] x, int xo, byte[] y, int yo) {
         float amax = 0.0f;
         for (int j = 0; j < QK; j++) {
             float a = Math.abs(x[xo + j]);
@@ -40,10 +50,10 @@ public final class Q8_0 implements RowCodec {
         }
         float d = amax / ((1 << 7) - 1);
         float id = d != 0 ? 1.0f / d : 0.0f;
-        Bits.putF16(y, OFF_D, d);
+        Bits.putF16(y, yo + OFF_D, d);
         for (int j = 0; j < QK; ++j) {
             // roundf: half away from zero, unlike the k-quants' nearest_int.
-            y[OFF_QS + j] = (byte) (int) Bits.roundf(x[xo + j] * id);
+            y[yo + OFF_QS + j] = (byte) (int) Bits.roundf(x[xo + j] * id);
         }
     }
 
