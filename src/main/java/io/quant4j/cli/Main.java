@@ -18,6 +18,7 @@ import java.io.UncheckedIOException;
                 QuantizeCommand.class,
                 ImatrixCommand.class,
                 PerplexityCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -56,16 +56,21 @@ public final class Bf16Matrix extends WeightMatrix {
     }
 
     @Override
-    public void dequantizeRow(int row, float[] out, int outOffset) {
-        long base = row * rowBytes;
+    public void dequantizeRange(int row, int fromCol, int count, float[] out, int outOffset) {
+        long base = row * rowBytes + 2L * fromCol;
         int j = 0;
         if (Simd.ENABLED) {
-            for (; j + 8 <= cols; j += 8) {
+            for (; j + 8 <= count; j += 8) {
                 Simd.bf16(data, base + 2L * j).intoArray(out, outOffset + j);
             }
         }
-        for (; j < cols; j++) {
+        for (; j < count; j++) {
             out[outOffset + j] = Fp16.bf16ToFloat(data.get(I16, base + 2L * j));
         }
+    }
+
+    @Override
+    public void dequantizeRow(int row, float[] out, int outOffset) {
+        dequantizeRange(row, 0, cols, out, outOffset);
     }
 }

@@ -57,16 +57,21 @@ public final class F16Matrix extends WeightMatrix {
     }
 
     @Override
-    public void dequantizeRow(int row, float[] out, int outOffset) {
-        long base = row * rowBytes;
+    public void dequantizeRange(int row, int fromCol, int count, float[] out, int outOffset) {
+        long base = row * rowBytes + 2L * fromCol;
         int j = 0;
         if (Simd.ENABLED) {
-            for (; j + 8 <= cols; j += 8) {
+            for (; j + 8 <= count; j += 8) {
                 Simd.f16(data, base + 2L * j).intoArray(out, outOffset + j);
             }
         }
-        for (; j < cols; j++) {
+        for (; j < count; j++) {
             out[outOffset + j] = Float.float16ToFloat(data.get(I16, base + 2L * j));
         }
+    }
+
+    @Override
+    public void dequantizeRow(int row, float[] out, int outOffset) {
+        dequantizeRange(row, 0, cols, out, outOffset);
     }
 }

@@ -62,4 +62,9 @@ public final class F32Matrix extends WeightMatrix {
     public void dequantizeRow(int row, float[] out, int outOffset) {
         MemorySegment.copy(data, F32, row * rowBytes, out, outOffset, cols);
     }
+
+    @Override
+    public void dequantizeRange(int row, int fromCol, int count, float[] out, int outOffset) {
+        MemorySegment.copy(data, F32, row * rowBytes + 4L * fromCol, out, outOffset, count);
+    }
 }

@@ -75,4 +75,42 @@ public final class Parallel {
     public static void matVec(WeightMatrix w, float[] x, float[] out) {
         forRange(w.rows(), w.cols(), (from, to) -> w.matVec(x, out, from, to));
     }
+
+    /**
+     * Two or three products of the same input in one fork-join (q/k/v, gate/up): the rows of all matrices are one
+     * range, so the pool is woken once and the threads finish together. {@code w3} may be null.
+     */
+    public static void matVec(float[] x, WeightMatrix w1, float[] o1, WeightMatrix w2, float[] o2, WeightMatrix w3, float[] o3) {
+        int r1 = w1.rows();
+        int r2 = r1 + w2.rows();
+        int r3 = r2 + (w3 != null ? w3.rows() : 0);
+        forRange(r3, w1.cols(), (from, to) -> {
+            if (from < r1) {
+                w1.matVec(x, o1, from, Math.min(to, r1));
+            }
+            if (to > r1 && from < r2) {
+                matVecShifted(w2, x, o2, Math.max(from, r1) - r1, Math.min(to, r2) - r1);
+            }
+            if (to > r2) {
+                matVecShifted(w3, x, o3, Math.max(from, r2) - r2, to - r2);
+            }
+        });
+    }
+
+    private static void matVecShifted(WeightMatrix w, float[] x, float[] out, int from, int to) {
+        if (from < to) {
+            w.matVec(x, out, from, to);
+        }
+    }
+
+    /**
+     * out[t·w.rows() + r] = W[r,:] · x[t·w.cols() ..] for {@code n} tokens: rows split across the pool in whole
+     * {@link Gemm#MR}-row panels, each weight read once for the whole batch.
+     */
+    public static void matMul(WeightMatrix w, float[] x, int n, float[] out) {
+        int rows = w.rows();
+        int panels = (rows + Gemm.MR - 1) / Gemm.MR;
+        forRange(panels, (long) Gemm.MR * w.cols() * n, (from, to) ->
+                w.matMul(x, n, out, rows, from * Gemm.MR, Math.min(rows, to * Gemm.MR)));
+    }
 }

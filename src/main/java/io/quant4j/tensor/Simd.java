@@ -5,6 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -80,7 +81,43 @@ public final class Simd {
         return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
+    private static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromValues(F, 4, 5, 6, 7, 0, 1, 2, 3);
+    private static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromValues(F, 2, 3, 0, 1, 6, 7, 4, 5);
+    private static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromValues(F, 1, 0, 3, 2, 5, 4, 7, 6);
+
+    /**
+     * The sum of the 8 lanes in a fixed tree order. reduceLanes(ADD) may add in any order, and does differ between
+     * the interpreter and compiled code, so results would depend on JIT timing; this does not.
+     */
+    /**
+     * e^x per lane (Cephes expf: x = n·ln2 + r, a degree-6 polynomial for e^r, 2^n built in the exponent bits), within
+     * 2 ulps for x in [−87.3, 88.3]; inputs are clamped to that range, so results are never 0 or infinite (NaN stays
+     * NaN). Written in plain lanewise arithmetic rather than VectorOperators.EXP, whose compiled (SVML) and
+     * interpreted forms round differently, which would make outputs depend on JIT timing.
+     */
+    public static FloatVector exp(FloatVector x) {
+        x = x.max(-87.3f).min(88.3f);
+        FloatVector n = x.fma(1.44269504088896341f, 12582912f).sub(12582912f); // round(x / ln2)
+        FloatVector r = n.fma(bc(-0.693359375f), x);
+        r = n.fma(bc(2.12194440e-4f), r);
+        FloatVector p = bc(1.9875691500e-4f);
+        p = p.fma(r, bc(1.3981999507e-3f));
+        p = p.fma(r, bc(8.3334519073e-3f));
+        p = p.fma(r, bc(4.1665795894e-2f));
+        p = p.fma(r, bc(1.6666665459e-1f));
+        p = p.fma(r, bc(5.0000001201e-1f));
+        FloatVector e = p.mul(r).fma(r, r).add(1f);
+        IntVector pow2 = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return e.mul(pow2.reinterpretAsFloats());
+    }
+
+    private static FloatVector bc(float v) {
+        return FloatVector.broadcast(F, v);
+    }
+
     public static float sum(FloatVector v) {
-        return v.reduceLanes(VectorOperators.ADD);
+        FloatVector a = v.add(v.rearrange(SWAP4));
+        FloatVector b = a.add(a.rearrange(SWAP2));
+        return b.add(b.rearrange(SWAP1)).lane(0);
     }
 }

@@ -157,30 +157,42 @@ public final class QuantizedMatrix extends WeightMatrix {
 
     @Override
     public void dequantizeRow(int row, float[] out, int outOffset) {
-        long base = row * rowBytes;
+        dequantizeRange(row, 0, cols, out, outOffset);
+    }
+
+    @Override
+    public void dequantizeRange(int row, int fromCol, int count, float[] out, int outOffset) {
+        int bs = type.blockSize;
+        long base = row * rowBytes + (long) (fromCol / bs) * type.bytesPerBlock;
+        int nb = count / bs;
         if (Simd.ENABLED) {
             switch (type) {
                 case Q8_0 -> {
-                    QuantKernels.dequantQ8_0(data, base, out, outOffset, blocks);
+                    QuantKernels.dequantQ8_0(data, base, out, outOffset, nb);
                     return;
                 }
                 case Q4_0 -> {
-                    QuantKernels.dequantQ4_0(data, base, out, outOffset, blocks);
+                    QuantKernels.dequantQ4_0(data, base, out, outOffset, nb);
                     return;
                 }
                 case Q4_K -> {
-                    KQuantKernels.dequantQ4_K(data, base, out, outOffset, blocks);
+                    KQuantKernels.dequantQ4_K(data, base, out, outOffset, nb);
                     return;
                 }
                 case Q6_K -> {
-                    KQuantKernels.dequantQ6_K(data, base, out, outOffset, blocks);
+                    KQuantKernels.dequantQ6_K(data, base, out, outOffset, nb);
                     return;
                 }
                 default -> {
                 }
             }
         }
-        dequantizeRowScalar(row, out, outOffset);
+        byte[] block = SCRATCH.get().block;
+        int bytes = type.bytesPerBlock;
+        for (int b = 0; b < nb; b++) {
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, base + (long) b * bytes, block, 0, bytes);
+            decoder.decode(block, out, outOffset + b * bs);
+        }
     }
 
     /** Reference dequantization: the codec's block decoder, block by block. */
