@@ -4,11 +4,14 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
 
 /**
- * A fixed pool sized to the cores (or {@code -t}) for splitting matrix rows across threads. Small jobs run on the
- * calling thread: forking costs more than it saves below a few thousand multiply-adds per task.
+ * Threads sized to the cores (or {@code -t}) for splitting matrix rows: {@link #forRange} runs on a {@link Team}
+ * (caller plus resident spinning workers). Small jobs run on the calling thread: splitting costs more than it
+ * saves below a few thousand multiply-adds per task. The ForkJoinPool is kept, at the same size, for callers that
+ * want a pool to submit to.
  */
 public final class Parallel {
     private static volatile ForkJoinPool pool = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
+    private static volatile Team team = new Team(Runtime.getRuntime().availableProcessors());
     private static final long MIN_WORK_PER_TASK = 1 << 15;
 
     private Parallel() {
@@ -23,10 +26,15 @@ public final class Parallel {
             pool = new ForkJoinPool(threads);
             old.shutdown();
         }
+        if (team.size() != threads) {
+            Team old = team;
+            team = new Team(threads);
+            old.close();
+        }
     }
 
     public static int threads() {
-        return pool.getParallelism();
+        return team.size();
     }
 
     @FunctionalInterface
@@ -36,7 +44,8 @@ public final class Parallel {
 
     /** Runs body over [0, n) in contiguous chunks; {@code workPerItem} estimates the cost of one item. */
     public static void forRange(int n, long workPerItem, RangeBody body) {
-        int threads = pool.getParallelism();
+        Team t = team;
+        int threads = t.size();
         long total = (long) n * Math.max(1, workPerItem);
         int tasks = (int) Math.min(threads * 4L, Math.max(1, total / MIN_WORK_PER_TASK));
         tasks = Math.min(tasks, n);
@@ -44,9 +53,10 @@ public final class Parallel {
             body.run(0, n);
             return;
         }
-        pool.invoke(new Chunk(body, 0, n, Math.max(1, (n + tasks - 1) / tasks)));
+        t.run(body, n, tasks);
     }
 
+    /** Recursive halving over the ForkJoinPool (for pool submissions; forRange uses the team). */
     private static final class Chunk extends RecursiveAction {
         private final RangeBody body;
         private final int from;
