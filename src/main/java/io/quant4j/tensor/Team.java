@@ -114,8 +114,15 @@ final class Team {
                 }
             }
             j.work();
+            // Spin briefly for the last chunks; past that a worker was probably descheduled (an oversubscribed
+            // machine), so give the core away instead of burning the time slice it needs.
+            long spinUntil = System.nanoTime() + SPIN_NANOS / 4;
             while (j.done.get() < chunks) {
-                Thread.onSpinWait();
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
             }
             Throwable e = j.error;
             if (e instanceof RuntimeException re) {
