@@ -18,6 +18,8 @@ import java.io.UncheckedIOException;
                 QuantizeCommand.class,
                 ImatrixCommand.class,
                 PerplexityCommand.class,
+                ReportCommand.class,
+                EvalWorkerCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class
         })

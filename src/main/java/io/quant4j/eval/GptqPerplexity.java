@@ -17,13 +17,22 @@ public final class GptqPerplexity {
 
     public static PerplexityResult evaluate(Supplier<InferenceSession> sessions, int[] tokens, int seqlen, int maxWindows,
                                             LlamaCppPerplexity.Progress progress) {
+        return evaluate(sessions, tokens, seqlen, maxWindows, progress, null);
+    }
+
+    /** Windows evaluated for {@code tokenCount} tokens (the tail that does not fill a window is dropped). */
+    public static int windowCount(int tokenCount, int seqlen, int maxWindows) {
+        int windows = tokenCount / seqlen;
+        return maxWindows > 0 ? Math.min(windows, maxWindows) : windows;
+    }
+
+    /** As above; {@code observer} (may be null) also sees the logits of every scored position. */
+    public static PerplexityResult evaluate(Supplier<InferenceSession> sessions, int[] tokens, int seqlen, int maxWindows,
+                                            LlamaCppPerplexity.Progress progress, ScoredPositionObserver observer) {
         if (seqlen < 2) {
             throw new IllegalArgumentException("sequence length " + seqlen + " is too small");
         }
-        int windows = tokens.length / seqlen;
-        if (maxWindows > 0) {
-            windows = Math.min(windows, maxWindows);
-        }
+        int windows = windowCount(tokens.length, seqlen, maxWindows);
         if (windows < 1) {
             throw new IllegalArgumentException("the dataset has " + tokens.length + " tokens, less than one window of " + seqlen);
         }
@@ -35,6 +44,9 @@ public final class GptqPerplexity {
             int start = w * seqlen;
             double[] window = new double[2]; // Σ nll, Σ nll²
             s.forwardEach(java.util.Arrays.copyOfRange(tokens, start, start + seqlen - 1), (i, logits) -> {
+                if (observer != null) {
+                    observer.scored(logits, tokens[start + i + 1]);
+                }
                 double nll = -LogSoftmax.logProb(logits, tokens[start + i + 1]);
                 window[0] += nll;
                 window[1] += nll * nll;

@@ -26,6 +26,12 @@ public final class LlamaCppPerplexity {
 
     public static PerplexityResult evaluate(Supplier<InferenceSession> sessions, int[] tokens, int ctx, int maxChunks, int bos,
                                             Progress progress) {
+        return evaluate(sessions, tokens, ctx, maxChunks, bos, progress, null);
+    }
+
+    /** As above; {@code observer} (may be null) also sees the logits of every scored position. */
+    public static PerplexityResult evaluate(Supplier<InferenceSession> sessions, int[] tokens, int ctx, int maxChunks, int bos,
+                                            Progress progress, ScoredPositionObserver observer) {
         if (ctx < 4) {
             throw new IllegalArgumentException("context " + ctx + " is too small for perplexity");
         }
@@ -41,10 +47,15 @@ public final class LlamaCppPerplexity {
             int start = c * ctx;
             InferenceSession session = sessions.get();
             int[] chunk = java.util.Arrays.copyOfRange(tokens, start, start + ctx - 1);
-            chunk[0] = bos;
+            if (bos >= 0) {
+                chunk[0] = bos;
+            }
             // All positions' logits in one call: a batched session reads the weights once per batch.
             session.forwardEach(chunk, (i, logits) -> {
                 if (i >= first) {
+                    if (observer != null) {
+                        observer.scored(logits, tokens[start + i + 1]);
+                    }
                     double v = -LogSoftmax.logProb(logits, tokens[start + i + 1]);
                     sums[0] += v;
                     sums[1] += v * v;
