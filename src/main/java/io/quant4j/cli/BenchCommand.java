@@ -103,6 +103,7 @@ public final class BenchCommand implements Callable<Integer> {
                 }, p);
                 out.printf("| %s | %s | %s | %s | %d | pp%d | %s | |%n", name, size, params, type, threads, p, meanSd(ts));
                 out.flush();
+                err.printf("pp%d: the process got %.0f%% of %d threads' time (load average %s)%n", p, 100 * lastCpuShare, threads, loadAverage());
             }
             for (int g : gens) {
                 if (g <= 0) {
@@ -123,6 +124,7 @@ public final class BenchCommand implements Callable<Integer> {
                 out.printf("| %s | %s | %s | %s | %d | tg%d | %s | %.1f |%n", name, size, params, type, threads, g, meanSd(ts),
                         mean * weightBytes / 1e9);
                 out.flush();
+                err.printf("tg%d: the process got %.0f%% of %d threads' time (load average %s)%n", g, 100 * lastCpuShare, threads, loadAverage());
             }
             err.printf("KV cache %s, peak memory %s%n", f16Cache ? "F16" : "F32", MemoryUsage.format(MemoryUsage.peakResidentBytes()));
         }
@@ -134,14 +136,39 @@ public final class BenchCommand implements Callable<Integer> {
         long nanos();
     }
 
-    /** One untimed warm-up run, then {@code reps} timed ones; returns tokens per second of each. */
-    private static double[] run(LlamaSession session, int reps, Timed test, int tokens) {
+    /**
+     * One untimed warm-up run, then {@code reps} timed ones; returns tokens per second of each. Also notes the share
+     * of the threads' time the process actually got (CPU time over wall time × threads): far below 100 % means other
+     * processes competed for the cores and the figures understate the engine.
+     */
+    private double[] run(LlamaSession session, int reps, Timed test, int tokens) {
         test.nanos();
         double[] ts = new double[reps];
+        long cpu0 = processCpuNanos();
+        long wall = 0;
         for (int i = 0; i < reps; i++) {
-            ts[i] = tokens / (test.nanos() / 1e9);
+            long ns = test.nanos();
+            wall += ns;
+            ts[i] = tokens / (ns / 1e9);
+        }
+        long cpu = processCpuNanos() - cpu0;
+        if (cpu0 >= 0 && wall > 0) {
+            lastCpuShare = cpu / (double) (wall * Parallel.threads());
         }
         return ts;
+    }
+
+    private double lastCpuShare = Double.NaN;
+
+    private static long processCpuNanos() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
+    }
+
+    private static String loadAverage() {
+        return String.format("%.1f", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
     private static int[] randomTokens(Random r, int vocab, int n) {
