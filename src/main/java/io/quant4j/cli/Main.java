@@ -25,6 +25,7 @@ import java.io.UncheckedIOException;
                 ConvertCommand.class,
                 FinetuneCommand.class,
                 MergeCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -42,18 +42,18 @@ public final class GptqPerplexity {
         for (int w = 0; w < windows; w++) {
             InferenceSession s = sessions.get();
             int start = w * seqlen;
-            double windowNll = 0;
-            for (int i = 0; i < seqlen - 1; i++) {
-                float[] logits = s.forward(tokens[start + i]);
+            double[] window = new double[2]; // Σ nll, Σ nll²
+            s.forwardEach(java.util.Arrays.copyOfRange(tokens, start, start + seqlen - 1), (i, logits) -> {
                 if (observer != null) {
                     observer.scored(logits, tokens[start + i + 1]);
                 }
                 double nll = -LogSoftmax.logProb(logits, tokens[start + i + 1]);
-                windowNll += nll;
-                sumSquares += nll * nll;
-                count++;
-            }
-            sumWindowMeans += windowNll / (seqlen - 1);
+                window[0] += nll;
+                window[1] += nll * nll;
+            });
+            sumWindowMeans += window[0] / (seqlen - 1);
+            sumSquares += window[1];
+            count += seqlen - 1;
             if (progress != null) {
                 progress.chunkDone(w + 1, windows, gptqResult(sumWindowMeans, w + 1, sumSquares, count));
             }

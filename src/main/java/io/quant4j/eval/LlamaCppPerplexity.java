@@ -41,29 +41,34 @@ public final class LlamaCppPerplexity {
         }
         int chunks = chunkCount(tokens.length, ctx, maxChunks);
         int first = ctx / 2;
-        double nll = 0;
-        double nll2 = 0;
-        long count = 0;
+        double[] sums = new double[2];
+        long[] counted = new long[1];
         for (int c = 0; c < chunks; c++) {
             int start = c * ctx;
             InferenceSession session = sessions.get();
-            for (int i = 0; i < ctx - 1; i++) {
-                int token = i == 0 && bos >= 0 ? bos : tokens[start + i];
-                float[] logits = session.forward(token);
+            int[] chunk = java.util.Arrays.copyOfRange(tokens, start, start + ctx - 1);
+            if (bos >= 0) {
+                chunk[0] = bos;
+            }
+            // All positions' logits in one call: a batched session reads the weights once per batch.
+            session.forwardEach(chunk, (i, logits) -> {
                 if (i >= first) {
                     if (observer != null) {
                         observer.scored(logits, tokens[start + i + 1]);
                     }
                     double v = -LogSoftmax.logProb(logits, tokens[start + i + 1]);
-                    nll += v;
-                    nll2 += v * v;
-                    count++;
+                    sums[0] += v;
+                    sums[1] += v * v;
+                    counted[0]++;
                 }
-            }
+            });
             if (progress != null) {
-                progress.chunkDone(c + 1, chunks, PerplexityResult.of(nll, nll2, count));
+                progress.chunkDone(c + 1, chunks, PerplexityResult.of(sums[0], sums[1], counted[0]));
             }
         }
+        double nll = sums[0];
+        double nll2 = sums[1];
+        long count = counted[0];
         return PerplexityResult.of(nll, nll2, count);
     }
 }

@@ -22,6 +22,22 @@ public interface InferenceSession {
         return logits;
     }
 
+    /** Receives the logits after each token of {@link #forwardEach}; the array is reused for the next call. */
+    @FunctionalInterface
+    interface LogitsListener {
+        void logits(int index, float[] logits);
+    }
+
+    /**
+     * Feeds several tokens and hands the logits after each one, in order, to {@code listener} (perplexity needs every
+     * position). Implementations may run the tokens as batches; this default feeds them one by one.
+     */
+    default void forwardEach(int[] tokens, LogitsListener listener) {
+        for (int i = 0; i < tokens.length; i++) {
+            listener.logits(i, forward(tokens[i]));
+        }
+    }
+
     /** Tokens fed so far. */
     int position();
 

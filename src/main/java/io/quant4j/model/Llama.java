@@ -1,7 +1,8 @@
 package io.quant4j.model;
 
 import io.quant4j.tensor.Parallel;
-import io.quant4j.tensor.VectorKernels;
+import io.quant4j.tensor.Simd;
+import jdk.incubator.vector.FloatVector;
 import io.quant4j.tensor.WeightMatrix;
 
 /**
@@ -72,131 +73,189 @@ public final class Llama {
         return weights;
     }
 
-    /** A new session holding at most {@code maxTokens} tokens (capped at the model's context length). */
+    /** A new session holding at most {@code maxTokens} tokens (capped at the model's context length), F32 KV cache. */
     public LlamaSession newSession(int maxTokens) {
-        return new LlamaSession(this, Math.min(maxTokens, config.contextLength()));
+        return newSession(maxTokens, false);
+    }
+
+    /** As {@link #newSession(int)}; {@code f16Cache} stores keys and values as IEEE halves (half the memory). */
+    public LlamaSession newSession(int maxTokens, boolean f16Cache) {
+        return new LlamaSession(this, Math.min(maxTokens, config.contextLength()), f16Cache);
     }
 
     public LlamaSession newSession() {
         return newSession(config.contextLength());
     }
 
-    /** Runs token at pos through the network, writing K/V into the state's cache and the logits into {@code s.logits}. */
-    void forward(LlamaSession s, int token, int pos) {
+    boolean observed() {
+        return observer != null;
+    }
+
+    /**
+     * Runs {@code n} tokens ({@code tokens[off .. off+n)}) at positions pos0.. through the network as one batch:
+     * every matrix multiplies all n rows at once ({@link Parallel#matMul}: each weight read once per batch), K/V of
+     * all n go into the cache, then each token attends causally to the cache up to its own position. Logits go to
+     * {@code s.logits} for the last token, or for every token into the session's batch logits when
+     * {@code allLogits}. With n = 1 this is the decode step and uses the matrix-vector kernels.
+     */
+    void forward(LlamaSession s, int[] tokens, int off, int n, int pos0, boolean allLogits) {
         LlamaConfig c = config;
         int dim = c.dim();
         int headDim = c.headDim();
         int kvDim = c.kvDim();
+        int qDim = c.qDim();
+        int hidden = c.hiddenDim();
         int group = c.groupSize();
-        if (token < 0 || token >= c.vocabSize()) {
-            throw new IllegalArgumentException("token id " + token + " is outside the vocabulary (0.." + (c.vocabSize() - 1) + ")");
+        int pairs = invFreq.length;
+        LlamaSession.Batch b = s.batch(n, allLogits);
+        float[] x = b.x;
+        for (int i = 0; i < n; i++) {
+            int token = tokens[off + i];
+            if (token < 0 || token >= c.vocabSize()) {
+                throw new IllegalArgumentException("token id " + token + " is outside the vocabulary (0.." + (c.vocabSize() - 1) + ")");
+            }
+            weights.tokenEmbedding().dequantizeRow(token, x, i * dim);
+            ropeTables(pos0 + i, b.cos, b.sin, i * pairs);
         }
-        float[] x = s.x;
-        weights.tokenEmbedding().dequantizeRow(token, x, 0);
-        ropeTables(pos, s.cos, s.sin);
+        float scale = (float) (1.0 / Math.sqrt(headDim));
 
         for (int l = 0; l < c.nLayers(); l++) {
             LlamaWeights.Layer layer = weights.layers().get(l);
-            rmsNorm(s.xb, x, layer.attnNorm(), dim, c.rmsNormEps());
-            observe(l, 0, s.xb, dim);
+            for (int i = 0; i < n; i++) {
+                rmsNorm(b.xb, i * dim, x, i * dim, layer.attnNorm(), dim, c.rmsNormEps());
+            }
+            if (n == 1) {
+                observe(l, 0, b.xb, dim);
+                Parallel.matVec(b.xb, layer.attnQ(), b.q, layer.attnK(), b.k, layer.attnV(), b.v);
+            } else {
+                Parallel.matMul(layer.attnQ(), b.xb, n, b.q);
+                Parallel.matMul(layer.attnK(), b.xb, n, b.k);
+                Parallel.matMul(layer.attnV(), b.xb, n, b.v);
+            }
+            for (int i = 0; i < n; i++) {
+                rope(b.q, i * qDim, c.nHeads(), headDim, b.cos, b.sin, i * pairs, pairs);
+                rope(b.k, i * kvDim, c.nKvHeads(), headDim, b.cos, b.sin, i * pairs, pairs);
+                s.storeKv(l, pos0 + i, b.k, i * kvDim, b.v, i * kvDim);
+            }
 
-            Parallel.matVec(layer.attnQ(), s.xb, s.q);
-            Parallel.matVec(layer.attnK(), s.xb, s.k);
-            Parallel.matVec(layer.attnV(), s.xb, s.v);
-            rope(s.q, c.nHeads(), headDim, s.cos, s.sin);
-            rope(s.k, c.nKvHeads(), headDim, s.cos, s.sin);
-
-            float[] kCache = s.keyCache[l];
-            float[] vCache = s.valueCache[l];
-            System.arraycopy(s.k, 0, kCache, pos * kvDim, kvDim);
-            System.arraycopy(s.v, 0, vCache, pos * kvDim, kvDim);
-
-            float scale = (float) (1.0 / Math.sqrt(headDim));
-            Parallel.forRange(c.nHeads(), (long) (pos + 1) * headDim * 2, (from, to) -> {
+            int layerIndex = l;
+            long work = (long) n * (pos0 + n) * headDim * 2;
+            Parallel.forRange(c.nHeads(), work, (from, to) -> {
                 for (int h = from; h < to; h++) {
-                    attendHead(s, kCache, vCache, h, h / group, pos, headDim, kvDim, scale);
+                    int kvOff = (h / group) * headDim;
+                    for (int i = 0; i < n; i++) {
+                        s.attend(layerIndex, b.q, i * qDim + h * headDim, kvOff, pos0 + i + 1, headDim, scale,
+                                s.att[h], b.attnOut, i * qDim + h * headDim);
+                    }
                 }
             });
 
-            observe(l, 1, s.attnOut, c.qDim());
-            Parallel.matVec(layer.attnOutput(), s.attnOut, s.xb2);
-            for (int i = 0; i < dim; i++) {
-                x[i] += s.xb2[i];
+            if (n == 1) {
+                observe(l, 1, b.attnOut, qDim);
             }
+            mul(layer.attnOutput(), b.attnOut, n, b.xb2);
+            add(x, b.xb2, n * dim);
 
-            rmsNorm(s.xb, x, layer.ffnNorm(), dim, c.rmsNormEps());
-            observe(l, 2, s.xb, dim);
-            Parallel.matVec(layer.ffnGate(), s.xb, s.hb);
-            Parallel.matVec(layer.ffnUp(), s.xb, s.hb2);
-            for (int i = 0; i < c.hiddenDim(); i++) {
-                float g = s.hb[i];
-                s.hb[i] = g / (1f + (float) Math.exp(-g)) * s.hb2[i];
+            for (int i = 0; i < n; i++) {
+                rmsNorm(b.xb, i * dim, x, i * dim, layer.ffnNorm(), dim, c.rmsNormEps());
             }
-            observe(l, 3, s.hb, c.hiddenDim());
-            Parallel.matVec(layer.ffnDown(), s.hb, s.xb2);
-            for (int i = 0; i < dim; i++) {
-                x[i] += s.xb2[i];
+            if (n == 1) {
+                observe(l, 2, b.xb, dim);
+                Parallel.matVec(b.xb, layer.ffnGate(), b.hb, layer.ffnUp(), b.hb2, null, null);
+            } else {
+                Parallel.matMul(layer.ffnGate(), b.xb, n, b.hb);
+                Parallel.matMul(layer.ffnUp(), b.xb, n, b.hb2);
             }
+            swiglu(b.hb, b.hb2, n * hidden);
+            if (n == 1) {
+                observe(l, 3, b.hb, hidden);
+            }
+            mul(layer.ffnDown(), b.hb, n, b.xb2);
+            add(x, b.xb2, n * dim);
         }
-        rmsNorm(x, x, weights.outputNorm(), dim, c.rmsNormEps());
-        Parallel.matVec(weights.output(), x, s.logits);
-    }
-
-    private static void attendHead(LlamaSession s, float[] kCache, float[] vCache, int h, int kvHead, int pos,
-                                   int headDim, int kvDim, float scale) {
-        float[] att = s.att[h];
-        int qOff = h * headDim;
-        int kvOff = kvHead * headDim;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int t = 0; t <= pos; t++) {
-            float score = VectorKernels.dot(s.q, qOff, kCache, t * kvDim + kvOff, headDim) * scale;
-            att[t] = score;
-            max = Math.max(max, score);
-        }
-        double sum = 0;
-        for (int t = 0; t <= pos; t++) {
-            float e = (float) Math.exp(att[t] - max);
-            att[t] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
-        float[] out = s.attnOut;
-        java.util.Arrays.fill(out, qOff, qOff + headDim, 0f);
-        for (int t = 0; t <= pos; t++) {
-            VectorKernels.axpy(att[t] * inv, vCache, t * kvDim + kvOff, out, qOff, headDim);
+        if (allLogits) {
+            for (int i = 0; i < n; i++) {
+                rmsNorm(x, i * dim, x, i * dim, weights.outputNorm(), dim, c.rmsNormEps());
+            }
+            mul(weights.output(), x, n, b.logits);
+        } else {
+            int last = (n - 1) * dim;
+            rmsNorm(x, last, x, last, weights.outputNorm(), dim, c.rmsNormEps());
+            if (last == 0) {
+                Parallel.matVec(weights.output(), x, s.logits);
+            } else {
+                System.arraycopy(x, last, b.xb, 0, dim);
+                Parallel.matVec(weights.output(), b.xb, s.logits);
+            }
         }
     }
 
-    static void rmsNorm(float[] out, float[] x, float[] weight, int n, float eps) {
+    private static void mul(WeightMatrix w, float[] x, int n, float[] out) {
+        if (n == 1) {
+            Parallel.matVec(w, x, out);
+        } else {
+            Parallel.matMul(w, x, n, out);
+        }
+    }
+
+    private static void add(float[] x, float[] y, int n) {
+        for (int i = 0; i < n; i++) {
+            x[i] += y[i];
+        }
+    }
+
+    /** h = silu(h) · up, in place. */
+    static void swiglu(float[] h, float[] up, int n) {
+        int i = 0;
+        if (Simd.ENABLED) {
+            for (; i + 8 <= n; i += 8) {
+                FloatVector g = FloatVector.fromArray(Simd.F, h, i);
+                FloatVector e = Simd.exp(g.neg());
+                g.div(e.add(1f)).mul(FloatVector.fromArray(Simd.F, up, i)).intoArray(h, i);
+            }
+        }
+        for (; i < n; i++) {
+            float g = h[i];
+            h[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+        }
+    }
+
+    static void rmsNorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int n, float eps) {
         double sum = 0;
         for (int i = 0; i < n; i++) {
-            sum += (double) (x[i] * x[i]);
+            float v = x[xOff + i];
+            sum += (double) (v * v);
         }
         float mean = (float) (sum / n);
         float scale = (float) (1.0 / Math.sqrt(mean + eps));
         for (int i = 0; i < n; i++) {
-            out[i] = (x[i] * scale) * weight[i];
+            out[outOff + i] = (x[xOff + i] * scale) * weight[i];
         }
     }
 
-    private void ropeTables(int pos, float[] cos, float[] sin) {
+    static void rmsNorm(float[] out, float[] x, float[] weight, int n, float eps) {
+        rmsNorm(out, 0, x, 0, weight, n, eps);
+    }
+
+    private void ropeTables(int pos, float[] cos, float[] sin, int off) {
         for (int i = 0; i < invFreq.length; i++) {
             double angle = pos * invFreq[i];
-            cos[i] = (float) Math.cos(angle);
-            sin[i] = (float) Math.sin(angle);
+            cos[off + i] = (float) Math.cos(angle);
+            sin[off + i] = (float) Math.sin(angle);
         }
     }
 
-    /** Rotates pairs (2i, 2i+1) of the first ropeDim values of every head. */
-    private static void rope(float[] v, int heads, int headDim, float[] cos, float[] sin) {
-        int pairs = cos.length;
+    /** Rotates pairs (2i, 2i+1) of the first ropeDim values of every head of the vector at {@code v[vOff..]}. */
+    private static void rope(float[] v, int vOff, int heads, int headDim, float[] cosT, float[] sinT, int csOff, int pairs) {
         for (int h = 0; h < heads; h++) {
-            int base = h * headDim;
+            int base = vOff + h * headDim;
             for (int i = 0; i < pairs; i++) {
                 float a = v[base + 2 * i];
                 float b = v[base + 2 * i + 1];
-                v[base + 2 * i] = a * cos[i] - b * sin[i];
-                v[base + 2 * i + 1] = a * sin[i] + b * cos[i];
+                float cos = cosT[csOff + i];
+                float sin = sinT[csOff + i];
+                v[base + 2 * i] = a * cos - b * sin;
+                v[base + 2 * i + 1] = a * sin + b * cos;
             }
         }
     }

@@ -1,11 +1,14 @@
 package io.quant4j.tensor;
 
+import jdk.incubator.vector.FloatVector;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
-/** IEEE half weights. */
+import static io.quant4j.tensor.Simd.F;
+
+/** IEEE half weights, converted to floats in registers ({@link Simd#halfToFloat}). */
 public final class F16Matrix extends WeightMatrix {
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -15,9 +18,21 @@ public final class F16Matrix extends WeightMatrix {
 
     @Override
     public float dot(int row, float[] x, int xOffset) {
-        return dotVector(data, row * rowBytes, x, xOffset, cols);
+        return Simd.ENABLED ? dotVector(data, row * rowBytes, x, xOffset, cols) : dotScalar(data, row * rowBytes, x, xOffset, cols);
     }
 
+    @Override
+    public void matVec(float[] x, float[] out, int from, int to) {
+        if (!Simd.ENABLED) {
+            super.matVec(x, out, from, to);
+            return;
+        }
+        for (int r = from; r < to; r++) {
+            out[r] = dotVector(data, r * rowBytes, x, 0, cols);
+        }
+    }
+
+    /** Scalar reference: Float.float16ToFloat per value. */
     static float dotScalar(MemorySegment w, long offset, float[] x, int xOffset, int n) {
         float sum = 0f;
         for (int j = 0; j < n; j++) {
@@ -26,27 +41,37 @@ public final class F16Matrix extends WeightMatrix {
         return sum;
     }
 
-    /** Converts a chunk to floats, then an F32 Vector API dot; the engine issue replaces this with a fused kernel. */
     static float dotVector(MemorySegment w, long offset, float[] x, int xOffset, int n) {
-        float[] buf = BUF.get();
-        float sum = 0f;
-        for (int j = 0; j < n; j += buf.length) {
-            int len = Math.min(buf.length, n - j);
-            for (int i = 0; i < len; i++) {
-                buf[i] = Float.float16ToFloat(w.get(I16, offset + 2L * (j + i)));
-            }
-            sum += VectorKernels.dot(buf, 0, x, xOffset + j, len);
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int j = 0;
+        for (; j + 16 <= n; j += 16) {
+            acc0 = Simd.f16(w, offset + 2L * j).fma(FloatVector.fromArray(F, x, xOffset + j), acc0);
+            acc1 = Simd.f16(w, offset + 2L * j + 16).fma(FloatVector.fromArray(F, x, xOffset + j + 8), acc1);
+        }
+        float sum = Simd.sum(acc0.add(acc1));
+        for (; j < n; j++) {
+            sum += Float.float16ToFloat(w.get(I16, offset + 2L * j)) * x[xOffset + j];
         }
         return sum;
     }
 
-    private static final ThreadLocal<float[]> BUF = ThreadLocal.withInitial(() -> new float[1024]);
+    @Override
+    public void dequantizeRange(int row, int fromCol, int count, float[] out, int outOffset) {
+        long base = row * rowBytes + 2L * fromCol;
+        int j = 0;
+        if (Simd.ENABLED) {
+            for (; j + 8 <= count; j += 8) {
+                Simd.f16(data, base + 2L * j).intoArray(out, outOffset + j);
+            }
+        }
+        for (; j < count; j++) {
+            out[outOffset + j] = Float.float16ToFloat(data.get(I16, base + 2L * j));
+        }
+    }
 
     @Override
     public void dequantizeRow(int row, float[] out, int outOffset) {
-        long base = row * rowBytes;
-        for (int j = 0; j < cols; j++) {
-            out[outOffset + j] = Float.float16ToFloat(data.get(I16, base + 2L * j));
-        }
+        dequantizeRange(row, 0, cols, out, outOffset);
     }
 }

@@ -5,11 +5,14 @@ import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RecursiveAction;
 
 /**
- * A fixed pool sized to the cores (or {@code -t}) for splitting matrix rows across threads. Small jobs run on the
- * calling thread: forking costs more than it saves below a few thousand multiply-adds per task.
+ * Threads sized to the cores (or {@code -t}) for splitting matrix rows: {@link #forRange} runs on a {@link Team}
+ * (caller plus resident spinning workers). Small jobs run on the calling thread: splitting costs more than it
+ * saves below a few thousand multiply-adds per task. The ForkJoinPool is kept, at the same size, for callers that
+ * want a pool to submit to.
  */
 public final class Parallel {
     private static volatile ForkJoinPool pool = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
+    private static volatile Team team = new Team(Runtime.getRuntime().availableProcessors());
     private static final long MIN_WORK_PER_TASK = 1 << 15;
 
     private Parallel() {
@@ -24,10 +27,15 @@ public final class Parallel {
             pool = new ForkJoinPool(threads);
             old.shutdown();
         }
+        if (team.size() != threads) {
+            Team old = team;
+            team = new Team(threads);
+            old.close();
+        }
     }
 
     public static int threads() {
-        return pool.getParallelism();
+        return team.size();
     }
 
     @FunctionalInterface
@@ -37,7 +45,8 @@ public final class Parallel {
 
     /** Runs body over [0, n) in contiguous chunks; {@code workPerItem} estimates the cost of one item. */
     public static void forRange(int n, long workPerItem, RangeBody body) {
-        int threads = pool.getParallelism();
+        Team t = team;
+        int threads = t.size();
         long total = (long) n * Math.max(1, workPerItem);
         int tasks = (int) Math.min(threads * 4L, Math.max(1, total / MIN_WORK_PER_TASK));
         tasks = Math.min(tasks, n);
@@ -45,7 +54,7 @@ public final class Parallel {
             body.run(0, n);
             return;
         }
-        pool.invoke(new Chunk(body, 0, n, Math.max(1, (n + tasks - 1) / tasks)));
+        t.run(body, n, tasks);
     }
 
     /**
@@ -61,6 +70,7 @@ public final class Parallel {
         return p.submit(new Chunk(body, 0, n, Math.max(1, (n + tasks - 1) / tasks)));
     }
 
+    /** Recursive halving over the ForkJoinPool (for pool submissions; forRange uses the team). */
     private static final class Chunk extends RecursiveAction {
         private final RangeBody body;
         private final int from;
@@ -88,5 +98,43 @@ public final class Parallel {
     /** out = W · x, rows split across the pool. */
     public static void matVec(WeightMatrix w, float[] x, float[] out) {
         forRange(w.rows(), w.cols(), (from, to) -> w.matVec(x, out, from, to));
+    }
+
+    /**
+     * Two or three products of the same input in one fork-join (q/k/v, gate/up): the rows of all matrices are one
+     * range, so the pool is woken once and the threads finish together. {@code w3} may be null.
+     */
+    public static void matVec(float[] x, WeightMatrix w1, float[] o1, WeightMatrix w2, float[] o2, WeightMatrix w3, float[] o3) {
+        int r1 = w1.rows();
+        int r2 = r1 + w2.rows();
+        int r3 = r2 + (w3 != null ? w3.rows() : 0);
+        forRange(r3, w1.cols(), (from, to) -> {
+            if (from < r1) {
+                w1.matVec(x, o1, from, Math.min(to, r1));
+            }
+            if (to > r1 && from < r2) {
+                matVecShifted(w2, x, o2, Math.max(from, r1) - r1, Math.min(to, r2) - r1);
+            }
+            if (to > r2) {
+                matVecShifted(w3, x, o3, Math.max(from, r2) - r2, to - r2);
+            }
+        });
+    }
+
+    private static void matVecShifted(WeightMatrix w, float[] x, float[] out, int from, int to) {
+        if (from < to) {
+            w.matVec(x, out, from, to);
+        }
+    }
+
+    /**
+     * out[t·w.rows() + r] = W[r,:] · x[t·w.cols() ..] for {@code n} tokens: rows split across the pool in whole
+     * {@link Gemm#MR}-row panels, each weight read once for the whole batch.
+     */
+    public static void matMul(WeightMatrix w, float[] x, int n, float[] out) {
+        int rows = w.rows();
+        int panels = (rows + Gemm.MR - 1) / Gemm.MR;
+        forRange(panels, (long) Gemm.MR * w.cols() * n, (from, to) ->
+                w.matMul(x, n, out, rows, from * Gemm.MR, Math.min(rows, to * Gemm.MR)));
     }
 }

@@ -83,11 +83,34 @@ public abstract class WeightMatrix {
     /** Writes row {@code row} as {@code cols} floats into {@code out} at {@code outOffset}. */
     public abstract void dequantizeRow(int row, float[] out, int outOffset);
 
-    /** out[r] = W[r,:] · x for rows [from, to). */
+    /** out[r] = W[r,:] · x for rows [from, to). Subclasses loop over their static kernel here. */
     public void matVec(float[] x, float[] out, int from, int to) {
         for (int r = from; r < to; r++) {
             out[r] = dot(r, x, 0);
         }
+    }
+
+    /**
+     * Writes columns [fromCol, fromCol + count) of row {@code row} as floats into {@code out[outOffset..]};
+     * {@code fromCol} and {@code count} are multiples of the block size (or reach the row's end). This default
+     * dequantizes the whole row; the built-in types read only the range.
+     */
+    public void dequantizeRange(int row, int fromCol, int count, float[] out, int outOffset) {
+        if (fromCol == 0 && count == cols) {
+            dequantizeRow(row, out, outOffset);
+            return;
+        }
+        float[] tmp = new float[cols];
+        dequantizeRow(row, tmp, 0);
+        System.arraycopy(tmp, fromCol, out, outOffset, count);
+    }
+
+    /**
+     * Batched product for {@code n} tokens: out[t·outStride + r] = W[r,:] · x[t·cols ..] for rows [from, to).
+     * Each weight value is read and converted once per call ({@link Gemm}).
+     */
+    public void matMul(float[] x, int n, float[] out, int outStride, int from, int to) {
+        Gemm.matMul(this, x, n, out, outStride, from, to);
     }
 
     /** Wraps a segment holding a [rows × cols] tensor of {@code type}. */

@@ -1,298 +1,302 @@
 package io.quant4j.tensor.quant;
 
-import jdk.incubator.vector.ByteVector;
+import io.quant4j.tensor.Simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.quant4j.tensor.Simd.F;
+import static io.quant4j.tensor.Simd.toFloat;
+import static io.quant4j.tensor.Simd.u8;
+import static io.quant4j.tensor.quant.QuantKernels.half;
 
 /**
- * The k-quant scale searches ({@link ScaleSearch#makeQkx2Quants}, {@link ScaleSearch#makeQxQuants}) run for
- * eight sub-blocks at once, one per lane. Each lane executes exactly the scalar algorithm on its own sub-block:
- * the same IEEE float operations on the same operands in the same order (sums accumulate element by element,
- * no fused multiply-add, no reassociation), branches turned into per-lane blends. The scalar code's
- * sequential sums are latency-bound; eight independent lanes are not, which is where the speed comes from.
- *
- * <p>Inputs are transposed: {@code xt[8·i + j]} is element i of sub-block j (likewise weights). Levels come
- * back the same way in {@code lt}. Where the scalar search copies the levels of a better candidate, the
- * lanes remember that candidate's inverse scale and offset and recompute its levels once at the end with the
- * identical expression, so the levels are the ones the scalar code would have kept.
- *
- * <p>Callers use these only for blocks of finite values of moderate size ({@link #eligible}); everything else
- * takes the scalar path. {@code KQuantKernelsTest} compares whole rows byte for byte with the scalar path.
+ * Vector API dot products of one k-quant row (Q2_K..Q6_K, super-blocks of 256) with float activations, and row
+ * dequantization for the prefill path. As in {@link QuantKernels}: levels are widened to int lanes, converted and
+ * multiplied into one vector per sub-block, the sub-block scale is applied once to that vector, and the mins or
+ * level offsets come from the activations' 16/32-value sums instead of being applied per value.
+ * References: {@link QuantizedMatrix#dotScalar} and each type's dequantizeBlock.
  */
 final class KQuantKernels {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    static final int LANES = 8;
-    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
-    /** Beyond this magnitude products like w·x·l could overflow; such blocks take the scalar path. */
-    private static final float LIMIT = 1e9f;
-    private static final float MAGIC = 12582912.f; // nearest_int's 1.5·2^23
-
     private KQuantKernels() {
     }
 
-    /** All n values finite with magnitude ≤ 1e9. */
-    static boolean eligible(float[] x, int xo, int n) {
-        FloatVector m = FloatVector.zero(F);
-        for (int i = 0; i < n; i += LANES) {
-            m = m.max(FloatVector.fromArray(F, x, xo + i).abs());
-        }
-        float amax = m.reduceLanes(VectorOperators.MAX);
-        return amax <= LIMIT; // false for NaN
+    private static FloatVector xv(float[] x, int o) {
+        return FloatVector.fromArray(F, x, o);
     }
 
-    /** xt[8·i + j] = x[xo + stride·j + i] for i < n, j < 8. */
-    static void transpose(float[] x, int xo, int stride, int n, float[] xt) {
-        for (int j = 0; j < LANES; j++) {
-            int src = xo + stride * j;
-            for (int i = 0; i < n; i++) {
-                xt[LANES * i + j] = x[src + i];
+    private static FloatVector bc(float v) {
+        return FloatVector.broadcast(F, v);
+    }
+
+    // ---- Q4_K / Q5_K: eight sub-blocks of 32 with 6-bit scales and mins (get_scale_min_k4) ----
+
+    /** Scale (low 6 bits of the result) and min (bits 8-13) of sub-block j from the 12 packed bytes. */
+    private static int scaleMinK4(MemorySegment w, long sc, int j) {
+        if (j < 4) {
+            return (w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + j) & 63)
+                    | (w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + j + 4) & 63) << 8;
+        }
+        int b = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + j + 4) & 0xFF;
+        int lo = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + j - 4) & 0xFF;
+        int hi = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + j) & 0xFF;
+        return ((b & 0xF) | (lo >>> 6) << 4) | ((b >>> 4) | (hi >>> 6) << 4) << 8;
+    }
+
+    /** Σ_sub d·sc·Σ q·x − dmin·m·Σx over the super-blocks of a Q4_K row. */
+    static float dotQ4_K(MemorySegment w, long off, float[] x, int xo, float[] s32, int so, int nb) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        float mins = 0;
+        for (int i = 0; i < nb; i++) {
+            long bo = off + (long) i * Q4_K.BLOCK_BYTES;
+            float d = half(w, bo + Q4_K.OFF_D);
+            float dmin = half(w, bo + Q4_K.OFF_DMIN);
+            int xb = xo + 256 * i;
+            for (int j = 0; j < 4; j++) {
+                long q = bo + Q4_K.OFF_QS + 32L * j;
+                int xl = xb + 64 * j;
+                FloatVector lo0 = FloatVector.zero(F);
+                FloatVector lo1 = FloatVector.zero(F);
+                FloatVector hi0 = FloatVector.zero(F);
+                FloatVector hi1 = FloatVector.zero(F);
+                for (int c = 0; c < 32; c += 16) {
+                    IntVector a = u8(w, q + c);
+                    IntVector b = u8(w, q + c + 8);
+                    lo0 = toFloat(a.and(15)).fma(xv(x, xl + c), lo0);
+                    lo1 = toFloat(b.and(15)).fma(xv(x, xl + c + 8), lo1);
+                    hi0 = toFloat(a.lanewise(VectorOperators.LSHR, 4)).fma(xv(x, xl + 32 + c), hi0);
+                    hi1 = toFloat(b.lanewise(VectorOperators.LSHR, 4)).fma(xv(x, xl + 40 + c), hi1);
+                }
+                int sm0 = scaleMinK4(w, bo + Q4_K.OFF_SCALES, 2 * j);
+                int sm1 = scaleMinK4(w, bo + Q4_K.OFF_SCALES, 2 * j + 1);
+                acc0 = lo0.add(lo1).fma(bc(d * (sm0 & 63)), acc0);
+                acc1 = hi0.add(hi1).fma(bc(d * (sm1 & 63)), acc1);
+                mins += dmin * ((sm0 >>> 8) * s32[so + 8 * i + 2 * j] + (sm1 >>> 8) * s32[so + 8 * i + 2 * j + 1]);
+            }
+        }
+        return Simd.sum(acc0.add(acc1)) - mins;
+    }
+
+    static void dequantQ4_K(MemorySegment w, long off, float[] y, int yo, int nb) {
+        for (int i = 0; i < nb; i++) {
+            long bo = off + (long) i * Q4_K.BLOCK_BYTES;
+            float d = half(w, bo + Q4_K.OFF_D);
+            float dmin = half(w, bo + Q4_K.OFF_DMIN);
+            for (int j = 0; j < 4; j++) {
+                int sm0 = scaleMinK4(w, bo + Q4_K.OFF_SCALES, 2 * j);
+                int sm1 = scaleMinK4(w, bo + Q4_K.OFF_SCALES, 2 * j + 1);
+                FloatVector d0 = bc(d * (sm0 & 63));
+                FloatVector m0 = bc(dmin * (sm0 >>> 8));
+                FloatVector d1 = bc(d * (sm1 & 63));
+                FloatVector m1 = bc(dmin * (sm1 >>> 8));
+                int o = yo + 256 * i + 64 * j;
+                for (int c = 0; c < 32; c += 8) {
+                    IntVector a = u8(w, bo + Q4_K.OFF_QS + 32L * j + c);
+                    toFloat(a.and(15)).mul(d0).sub(m0).intoArray(y, o + c);
+                    toFloat(a.lanewise(VectorOperators.LSHR, 4)).mul(d1).sub(m1).intoArray(y, o + 32 + c);
+                }
             }
         }
     }
 
-    /**
-     * The weights of quantize_row_q4_K_ref / q5_K_ref per lane: av_x = sqrtf(Σx²/n) with Σx² accumulated in
-     * element order, then w = av_x + |x|.
-     */
-    static void avxWeights(float[] xt, int n, float[] wt) {
-        FloatVector sumX2 = FloatVector.zero(F);
-        for (int i = 0; i < n; ++i) {
-            FloatVector xi = FloatVector.fromArray(F, xt, LANES * i);
-            sumX2 = sumX2.add(xi.mul(xi));
-        }
-        FloatVector avX = sumX2.div((float) n).lanewise(VectorOperators.SQRT);
-        for (int i = 0; i < n; ++i) {
-            avX.add(FloatVector.fromArray(F, xt, LANES * i).abs()).intoArray(wt, LANES * i);
-        }
-    }
-
-    // lane state of qkx2Lanes between its phases, 8 floats each
-    private static final int ST_MIN = 0;
-    private static final int ST_MAX = 8;
-    private static final int ST_SUMW = 16;
-    private static final int ST_SUMX = 24;
-    private static final int ST_SCALE = 32;
-    private static final int ST_BEST = 40;
-    private static final int ST_KEPT_ISCALE = 48;
-    private static final int ST_KEPT_MIN = 56;
-    private static final int ST_FLAT_MIN = 64;
-    private static final int ST_FLAT = 72;
-    static final int STATE_FLOATS = 80;
-
-    /**
-     * make_qkx2_quants for eight sub-blocks of n values (one per lane): scale to {@code scaleOut[outOff + j]},
-     * the_min to {@code minOut[outOff + j]}, levels to {@code lt[8·i + j]}. {@code lf} (8·n floats) and
-     * {@code st} ({@link #STATE_FLOATS}) are scratch. The phases are separate methods that hand the lane state
-     * over in {@code st}: one method holding all of it grows past what C2 will intrinsify in one compilation
-     * (it then boxes vectors), and only arrays cross these calls.
-     */
-    static void qkx2Lanes(float[] xt, float[] wt, int n, int nmax, float rmin, float rdelta, int nstep, boolean useMad,
-                          float[] scaleOut, float[] minOut, int outOff, int[] lt, float[] lf, float[] st) {
-        qkx2Start(xt, wt, n, nmax, useMad, st);
-        if (nstep >= 1) {
-            for (int is = 0; is <= nstep; ++is) {
-                qkx2Step(xt, wt, n, nmax, rmin + rdelta * is + nmax, useMad, lf, st);
+    /** As Q4_K with a fifth bit per value from qh: bit 2j of qh[l] for value l of group j, bit 2j+1 for l+32. */
+    static float dotQ5_K(MemorySegment w, long off, float[] x, int xo, float[] s32, int so, int nb) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        float mins = 0;
+        for (int i = 0; i < nb; i++) {
+            long bo = off + (long) i * Q5_K.BLOCK_BYTES;
+            float d = half(w, bo + Q5_K.OFF_D);
+            float dmin = half(w, bo + Q5_K.OFF_DMIN);
+            int xb = xo + 256 * i;
+            for (int j = 0; j < 4; j++) {
+                long q = bo + Q5_K.OFF_QS + 32L * j;
+                int xl = xb + 64 * j;
+                FloatVector lo = FloatVector.zero(F);
+                FloatVector hi = FloatVector.zero(F);
+                for (int c = 0; c < 32; c += 8) {
+                    IntVector a = u8(w, q + c);
+                    IntVector h = u8(w, bo + Q5_K.OFF_QH + c);
+                    IntVector ql = a.and(15).or(h.lanewise(VectorOperators.LSHR, 2 * j).and(1).lanewise(VectorOperators.LSHL, 4));
+                    IntVector qh = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                    lo = toFloat(ql).fma(xv(x, xl + c), lo);
+                    hi = toFloat(qh).fma(xv(x, xl + 32 + c), hi);
+                }
+                int sm0 = scaleMinK4(w, bo + Q5_K.OFF_SCALES, 2 * j);
+                int sm1 = scaleMinK4(w, bo + Q5_K.OFF_SCALES, 2 * j + 1);
+                acc0 = lo.fma(bc(d * (sm0 & 63)), acc0);
+                acc1 = hi.fma(bc(d * (sm1 & 63)), acc1);
+                mins += dmin * ((sm0 >>> 8) * s32[so + 8 * i + 2 * j] + (sm1 >>> 8) * s32[so + 8 * i + 2 * j + 1]);
             }
         }
-        qkx2Finish(xt, n, nmax, scaleOut, minOut, outOff, lt, st);
+        return Simd.sum(acc0.add(acc1)) - mins;
     }
 
-    /** Range, weighted sums, and the first candidate's error (iscale = nmax/(max − min)). */
-    private static void qkx2Start(float[] xt, float[] wt, int n, int nmax, boolean useMad, float[] st) {
-        FloatVector zero = FloatVector.zero(F);
-        FloatVector x0 = FloatVector.fromArray(F, xt, 0);
-        FloatVector sumW = FloatVector.fromArray(F, wt, 0);
-        FloatVector min = x0;
-        FloatVector max = x0;
-        FloatVector sumX = sumW.mul(x0);
-        for (int i = 1; i < n; ++i) {
-            FloatVector xi = FloatVector.fromArray(F, xt, LANES * i);
-            FloatVector w = FloatVector.fromArray(F, wt, LANES * i);
-            min = min.blend(xi, xi.compare(VectorOperators.LT, min));
-            max = max.blend(xi, xi.compare(VectorOperators.GT, max));
-            sumW = sumW.add(w);
-            sumX = sumX.add(w.mul(xi));
-        }
-        min = min.blend(zero, min.compare(VectorOperators.GT, 0f));
-        VectorMask<Float> flat = max.compare(VectorOperators.EQ, min);
-        FloatVector iscale = FloatVector.broadcast(F, (float) nmax).div(max.sub(min));
-        FloatVector scale = FloatVector.broadcast(F, 1f).div(iscale);
-        FloatVector bestError = zero;
-        for (int i = 0; i < n; ++i) {
-            FloatVector xi = FloatVector.fromArray(F, xt, LANES * i);
-            FloatVector w = FloatVector.fromArray(F, wt, LANES * i);
-            FloatVector v = iscale.mul(xi.sub(min)).add(MAGIC);
-            IntVector l = v.reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(0).min(nmax);
-            FloatVector lv = l.convert(VectorOperators.I2F, 0).reinterpretAsFloats();
-            FloatVector diff = scale.mul(lv).add(min).sub(xi);
-            diff = useMad ? diff.abs() : diff.mul(diff);
-            bestError = bestError.add(w.mul(diff));
-        }
-        min.intoArray(st, ST_MIN);
-        max.intoArray(st, ST_MAX);
-        sumW.intoArray(st, ST_SUMW);
-        sumX.intoArray(st, ST_SUMX);
-        scale.intoArray(st, ST_SCALE);
-        bestError.intoArray(st, ST_BEST);
-        // the candidate whose levels are kept: l = nearest_int(keptIscale·(x − keptMin))
-        iscale.intoArray(st, ST_KEPT_ISCALE);
-        min.intoArray(st, ST_KEPT_MIN);
-        min.intoArray(st, ST_FLAT_MIN);
-        zero.blend(1f, flat).intoArray(st, ST_FLAT);
-    }
+    // ---- Q6_K: sixteen sub-blocks of 16, int8 scales, x ≈ d·sc·(q − 32) ----
 
-    /** One grid step: iscale = num/(max − min), least-squares scale and min, kept where its error is lower. */
-    private static void qkx2Step(float[] xt, float[] wt, int n, int nmax, float num, boolean useMad, float[] lf, float[] st) {
-        FloatVector zero = FloatVector.zero(F);
-        FloatVector min = FloatVector.fromArray(F, st, ST_MIN);
-        FloatVector max = FloatVector.fromArray(F, st, ST_MAX);
-        FloatVector isc = FloatVector.broadcast(F, num).div(max.sub(min));
-        FloatVector sumL = zero;
-        FloatVector sumL2 = zero;
-        FloatVector sumXL = zero;
-        for (int i = 0; i < n; ++i) {
-            FloatVector xi = FloatVector.fromArray(F, xt, LANES * i);
-            FloatVector w = FloatVector.fromArray(F, wt, LANES * i);
-            FloatVector v = isc.mul(xi.sub(min)).add(MAGIC);
-            IntVector l = v.reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(0).min(nmax);
-            FloatVector lv = l.convert(VectorOperators.I2F, 0).reinterpretAsFloats();
-            lv.intoArray(lf, LANES * i);
-            FloatVector wl = w.mul(lv);
-            sumL = sumL.add(wl);
-            sumL2 = sumL2.add(wl.mul(lv));
-            sumXL = sumXL.add(wl.mul(xi));
-        }
-        FloatVector sumW = FloatVector.fromArray(F, st, ST_SUMW);
-        FloatVector sumX = FloatVector.fromArray(F, st, ST_SUMX);
-        FloatVector D = sumW.mul(sumL2).sub(sumL.mul(sumL));
-        VectorMask<Float> ok = D.compare(VectorOperators.GT, 0f);
-        if (!ok.anyTrue()) {
-            return;
-        }
-        FloatVector thisScale = sumW.mul(sumXL).sub(sumX.mul(sumL)).div(D);
-        FloatVector thisMin = sumL2.mul(sumX).sub(sumL.mul(sumXL)).div(D);
-        VectorMask<Float> positive = thisMin.compare(VectorOperators.GT, 0f);
-        thisMin = thisMin.blend(zero, positive);
-        thisScale = thisScale.blend(sumXL.div(sumL2), positive);
-        FloatVector curError = zero;
-        for (int i = 0; i < n; ++i) {
-            FloatVector xi = FloatVector.fromArray(F, xt, LANES * i);
-            FloatVector w = FloatVector.fromArray(F, wt, LANES * i);
-            FloatVector lv = FloatVector.fromArray(F, lf, LANES * i);
-            FloatVector diff = thisScale.mul(lv).add(thisMin).sub(xi);
-            diff = useMad ? diff.abs() : diff.mul(diff);
-            curError = curError.add(w.mul(diff));
-        }
-        FloatVector bestError = FloatVector.fromArray(F, st, ST_BEST);
-        VectorMask<Float> better = ok.and(curError.compare(VectorOperators.LT, bestError));
-        FloatVector.fromArray(F, st, ST_KEPT_ISCALE).blend(isc, better).intoArray(st, ST_KEPT_ISCALE);
-        FloatVector.fromArray(F, st, ST_KEPT_MIN).blend(min, better).intoArray(st, ST_KEPT_MIN);
-        bestError.blend(curError, better).intoArray(st, ST_BEST);
-        FloatVector.fromArray(F, st, ST_SCALE).blend(thisScale, better).intoArray(st, ST_SCALE);
-        min.blend(thisMin, better).intoArray(st, ST_MIN);
-    }
-
-    /** Results; flat lanes (max = min) get scale 0, the_min −min and levels 0 as in the scalar early return. */
-    private static void qkx2Finish(float[] xt, int n, int nmax, float[] scaleOut, float[] minOut, int outOff, int[] lt,
-                                   float[] st) {
-        VectorMask<Float> flat = FloatVector.fromArray(F, st, ST_FLAT).compare(VectorOperators.EQ, 1f);
-        FloatVector.fromArray(F, st, ST_SCALE).blend(0f, flat).intoArray(scaleOut, outOff);
-        FloatVector.fromArray(F, st, ST_MIN).blend(FloatVector.fromArray(F, st, ST_FLAT_MIN), flat).neg()
-                .intoArray(minOut, outOff);
-        FloatVector keptIscale = FloatVector.fromArray(F, st, ST_KEPT_ISCALE);
-        FloatVector keptMin = FloatVector.fromArray(F, st, ST_KEPT_MIN);
-        VectorMask<Integer> flatI = flat.cast(IntVector.SPECIES_256);
-        for (int i = 0; i < n; ++i) {
-            FloatVector xi = FloatVector.fromArray(F, xt, LANES * i);
-            FloatVector v = keptIscale.mul(xi.sub(keptMin)).add(MAGIC);
-            IntVector l = v.reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(0).min(nmax);
-            l.blend(0, flatI).intoArray(lt, LANES * i);
-        }
-    }
-
-    /**
-     * make_qx_quants with rmse_type 1 for eight sub-blocks of n values (one per lane): weights {@code wt}
-     * (transposed like xt), or x² where null. Scale to {@code scaleOut[outOff + j]}, levels (in [0, 2·nmax))
-     * to {@code lt[8·i + j]}.
-     */
-    static void qxLanes(float[] xt, float[] wt, int n, int nmax, float[] scaleOut, int outOff, int[] lt) {
-        FloatVector zero = FloatVector.zero(F);
-        FloatVector amax = zero;
-        FloatVector max = zero;
-        for (int i = 0; i < n; ++i) {
-            FloatVector xi = FloatVector.fromArray(F, xt, LANES * i);
-            FloatVector ax = xi.abs();
-            VectorMask<Float> larger = ax.compare(VectorOperators.GT, amax);
-            amax = amax.blend(ax, larger);
-            max = max.blend(xi, larger);
-        }
-        VectorMask<Float> small = amax.compare(VectorOperators.LT, Bits.GROUP_MAX_EPS);
-        FloatVector iscale = FloatVector.broadcast(F, (float) -nmax).div(max);
-        FloatVector sumlx = zero;
-        FloatVector suml2 = zero;
-        for (int i = 0; i < n; ++i) {
-            FloatVector xi = FloatVector.fromArray(F, xt, LANES * i);
-            FloatVector v = iscale.mul(xi).add(MAGIC);
-            IntVector l = v.reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(-nmax).min(nmax - 1);
-            FloatVector lv = l.convert(VectorOperators.I2F, 0).reinterpretAsFloats();
-            FloatVector w = wt != null ? FloatVector.fromArray(F, wt, LANES * i) : xi.mul(xi);
-            sumlx = sumlx.add(w.mul(xi).mul(lv));
-            suml2 = suml2.add(w.mul(lv).mul(lv));
-        }
-        FloatVector scale = sumlx.div(suml2).blend(zero, suml2.compare(VectorOperators.EQ, 0f));
-        FloatVector best = scale.mul(sumlx);
-        FloatVector keptIscale = iscale;
-        for (int is = -9; is <= 9; ++is) {
-            if (is == 0) {
-                continue;
+    /** Σ_j d·sc_j·(Σ q·x − 32·Σx) over the sixteen sub-blocks of each super-block. */
+    static float dotQ6_K(MemorySegment w, long off, float[] x, int xo, float[] s16, int so, int nb) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        float offsets = 0;
+        for (int i = 0; i < nb; i++) {
+            long bo = off + (long) i * Q6_K.BLOCK_BYTES;
+            float d = half(w, bo + Q6_K.OFF_D);
+            for (int n = 0; n < 2; n++) {
+                long ql = bo + Q6_K.OFF_QL + 64L * n;
+                long qh = bo + Q6_K.OFF_QH + 32L * n;
+                long sc = bo + Q6_K.OFF_SCALES + 8L * n;
+                int xb = xo + 256 * i + 128 * n;
+                // is = 0, 1: values 16·is .. 16·is+15 of each of the four 32-value quarters
+                for (int is = 0; is < 2; is++) {
+                    FloatVector v1 = FloatVector.zero(F);
+                    FloatVector v2 = FloatVector.zero(F);
+                    FloatVector v3 = FloatVector.zero(F);
+                    FloatVector v4 = FloatVector.zero(F);
+                    for (int c = 16 * is; c < 16 * is + 16; c += 8) {
+                        IntVector a = u8(w, ql + c);
+                        IntVector b = u8(w, ql + 32 + c);
+                        IntVector h = u8(w, qh + c);
+                        IntVector q1 = a.and(15).or(h.and(3).lanewise(VectorOperators.LSHL, 4));
+                        IntVector q2 = b.and(15).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30));
+                        IntVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.and(0x30));
+                        IntVector q4 = b.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and(0x30));
+                        v1 = toFloat(q1).fma(xv(x, xb + c), v1);
+                        v2 = toFloat(q2).fma(xv(x, xb + 32 + c), v2);
+                        v3 = toFloat(q3).fma(xv(x, xb + 64 + c), v3);
+                        v4 = toFloat(q4).fma(xv(x, xb + 96 + c), v4);
+                    }
+                    float d1 = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is);
+                    float d2 = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 2);
+                    float d3 = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 4);
+                    float d4 = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 6);
+                    acc0 = v1.fma(bc(d1), acc0);
+                    acc1 = v2.fma(bc(d2), acc1);
+                    acc0 = v3.fma(bc(d3), acc0);
+                    acc1 = v4.fma(bc(d4), acc1);
+                    int sub = so + 16 * i + 8 * n + is;
+                    offsets += d1 * s16[sub] + d2 * s16[sub + 2] + d3 * s16[sub + 4] + d4 * s16[sub + 6];
+                }
             }
-            FloatVector isc = FloatVector.broadcast(F, -(nmax + 0.1f * is)).div(max);
-            FloatVector slx = zero;
-            FloatVector sl2 = zero;
-            for (int i = 0; i < n; ++i) {
-                FloatVector xi = FloatVector.fromArray(F, xt, LANES * i);
-                FloatVector v = isc.mul(xi).add(MAGIC);
-                IntVector l = v.reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(-nmax).min(nmax - 1);
-                FloatVector lv = l.convert(VectorOperators.I2F, 0).reinterpretAsFloats();
-                FloatVector w = wt != null ? FloatVector.fromArray(F, wt, LANES * i) : xi.mul(xi);
-                slx = slx.add(w.mul(xi).mul(lv));
-                sl2 = sl2.add(w.mul(lv).mul(lv));
+        }
+        return Simd.sum(acc0.add(acc1)) - 32 * offsets;
+    }
+
+    static void dequantQ6_K(MemorySegment w, long off, float[] y, int yo, int nb) {
+        for (int i = 0; i < nb; i++) {
+            long bo = off + (long) i * Q6_K.BLOCK_BYTES;
+            float d = half(w, bo + Q6_K.OFF_D);
+            for (int n = 0; n < 2; n++) {
+                long ql = bo + Q6_K.OFF_QL + 64L * n;
+                long qh = bo + Q6_K.OFF_QH + 32L * n;
+                long sc = bo + Q6_K.OFF_SCALES + 8L * n;
+                int o = yo + 256 * i + 128 * n;
+                for (int c = 0; c < 32; c += 8) {
+                    int is = c / 16;
+                    IntVector a = u8(w, ql + c);
+                    IntVector b = u8(w, ql + 32 + c);
+                    IntVector h = u8(w, qh + c);
+                    IntVector q1 = a.and(15).or(h.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q2 = b.and(15).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
+                    IntVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.and(0x30)).sub(32);
+                    IntVector q4 = b.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
+                    toFloat(q1).mul(d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is)).intoArray(y, o + c);
+                    toFloat(q2).mul(d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 2)).intoArray(y, o + 32 + c);
+                    toFloat(q3).mul(d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 4)).intoArray(y, o + 64 + c);
+                    toFloat(q4).mul(d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 6)).intoArray(y, o + 96 + c);
+                }
             }
-            VectorMask<Float> better = sl2.compare(VectorOperators.GT, 0f)
-                    .and(slx.mul(slx).compare(VectorOperators.GT, best.mul(sl2)));
-            FloatVector newScale = slx.div(sl2);
-            keptIscale = keptIscale.blend(isc, better);
-            scale = scale.blend(newScale, better);
-            best = best.blend(newScale.mul(slx), better);
-        }
-        scale.blend(zero, small).intoArray(scaleOut, outOff);
-        VectorMask<Integer> smallI = small.cast(IntVector.SPECIES_256);
-        for (int i = 0; i < n; ++i) {
-            FloatVector xi = FloatVector.fromArray(F, xt, LANES * i);
-            FloatVector v = keptIscale.mul(xi).add(MAGIC);
-            IntVector l = v.reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(-nmax).min(nmax - 1).add(nmax);
-            l.blend(0, smallI).intoArray(lt, LANES * i);
         }
     }
 
-    /** L[lo + i] = clamp(nearest_int((x[xo + i] + dm) / d), 0, nmax) for i < n (n a multiple of 8). */
-    static void levelsAffine(float[] x, int xo, int n, float dm, float d, int nmax, byte[] L, int lo) {
-        for (int i = 0; i < n; i += LANES) {
-            FloatVector v = FloatVector.fromArray(F, x, xo + i).add(dm).div(d).add(MAGIC);
-            v.reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(0).min(nmax)
-                    .convertShape(VectorOperators.I2B, B8, 0).reinterpretAsBytes().intoArray(L, lo + i);
+    // ---- Q2_K: sixteen sub-blocks of 16, 4-bit scale and min each, 2-bit levels in bit pairs ----
+
+    /** Σ_j d·(sc_j & 15)·Σ q·x − dmin·(sc_j >> 4)·Σx. */
+    static float dotQ2_K(MemorySegment w, long off, float[] x, int xo, float[] s16, int so, int nb) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        float mins = 0;
+        for (int i = 0; i < nb; i++) {
+            long bo = off + (long) i * Q2_K.BLOCK_BYTES;
+            float d = half(w, bo + Q2_K.OFF_D);
+            float dmin = half(w, bo + Q2_K.OFF_DMIN);
+            for (int n = 0; n < 2; n++) {
+                long q = bo + Q2_K.OFF_QS + 32L * n;
+                IntVector v0 = u8(w, q);
+                IntVector v1 = u8(w, q + 8);
+                IntVector v2 = u8(w, q + 16);
+                IntVector v3 = u8(w, q + 24);
+                for (int j = 0; j < 4; j++) {
+                    int shift = 2 * j;
+                    int xl = xo + 256 * i + 128 * n + 32 * j;
+                    FloatVector a = toFloat(v0.lanewise(VectorOperators.LSHR, shift).and(3)).mul(xv(x, xl))
+                            .add(toFloat(v1.lanewise(VectorOperators.LSHR, shift).and(3)).mul(xv(x, xl + 8)));
+                    FloatVector b = toFloat(v2.lanewise(VectorOperators.LSHR, shift).and(3)).mul(xv(x, xl + 16))
+                            .add(toFloat(v3.lanewise(VectorOperators.LSHR, shift).and(3)).mul(xv(x, xl + 24)));
+                    int is = 8 * n + 2 * j;
+                    int sc0 = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, bo + Q2_K.OFF_SCALES + is) & 0xFF;
+                    int sc1 = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, bo + Q2_K.OFF_SCALES + is + 1) & 0xFF;
+                    acc0 = a.fma(bc(d * (sc0 & 15)), acc0);
+                    acc1 = b.fma(bc(d * (sc1 & 15)), acc1);
+                    mins += dmin * ((sc0 >>> 4) * s16[so + 16 * i + is] + (sc1 >>> 4) * s16[so + 16 * i + is + 1]);
+                }
+            }
         }
+        return Simd.sum(acc0.add(acc1)) - mins;
     }
 
-    /** L[lo + i] = clamp(nearest_int(x[xo + i] / d), −nmax, nmax − 1) + nmax for i < n (n a multiple of 8). */
-    static void levelsSymmetric(float[] x, int xo, int n, float d, int nmax, byte[] L, int lo) {
-        for (int i = 0; i < n; i += LANES) {
-            FloatVector v = FloatVector.fromArray(F, x, xo + i).div(d).add(MAGIC);
-            v.reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(-nmax).min(nmax - 1).add(nmax)
-                    .convertShape(VectorOperators.I2B, B8, 0).reinterpretAsBytes().intoArray(L, lo + i);
+    // ---- Q3_K: sixteen sub-blocks of 16, signed 6-bit scales, 3-bit levels (bit pairs + hmask bit) ----
+
+    /** Signed scale (−32..31) of sub-block j from the 12 packed bytes at {@code sc}. */
+    private static int scaleQ3(MemorySegment w, long sc, int j) {
+        int lo = j < 8 ? w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + j) & 0xF
+                : (w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + j - 8) & 0xFF) >>> 4;
+        int hi = (w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + 8 + j % 4) >>> (2 * (j / 4))) & 3;
+        return (lo | hi << 4) - 32;
+    }
+
+    /** Σ_j d·sc_j·(Σ q·x − 4·Σx), q = bit pair | hmask bit << 2. */
+    static float dotQ3_K(MemorySegment w, long off, float[] x, int xo, float[] s16, int so, int nb) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        float offsets = 0;
+        for (int i = 0; i < nb; i++) {
+            long bo = off + (long) i * Q3_K.BLOCK_BYTES;
+            float d = half(w, bo + Q3_K.OFF_D);
+            IntVector h0 = u8(w, bo + Q3_K.OFF_HMASK);
+            IntVector h1 = u8(w, bo + Q3_K.OFF_HMASK + 8);
+            IntVector h2 = u8(w, bo + Q3_K.OFF_HMASK + 16);
+            IntVector h3 = u8(w, bo + Q3_K.OFF_HMASK + 24);
+            for (int n = 0; n < 2; n++) {
+                long q = bo + Q3_K.OFF_QS + 32L * n;
+                IntVector v0 = u8(w, q);
+                IntVector v1 = u8(w, q + 8);
+                IntVector v2 = u8(w, q + 16);
+                IntVector v3 = u8(w, q + 24);
+                for (int j = 0; j < 4; j++) {
+                    int shift = 2 * j;
+                    int m = 4 * n + j;
+                    int xl = xo + 256 * i + 128 * n + 32 * j;
+                    FloatVector a = toFloat(level3(v0, h0, shift, m)).mul(xv(x, xl))
+                            .add(toFloat(level3(v1, h1, shift, m)).mul(xv(x, xl + 8)));
+                    FloatVector b = toFloat(level3(v2, h2, shift, m)).mul(xv(x, xl + 16))
+                            .add(toFloat(level3(v3, h3, shift, m)).mul(xv(x, xl + 24)));
+                    int is = 8 * n + 2 * j;
+                    float d0 = d * scaleQ3(w, bo + Q3_K.OFF_SCALES, is);
+                    float d1 = d * scaleQ3(w, bo + Q3_K.OFF_SCALES, is + 1);
+                    acc0 = a.fma(bc(d0), acc0);
+                    acc1 = b.fma(bc(d1), acc1);
+                    offsets += d0 * s16[so + 16 * i + is] + d1 * s16[so + 16 * i + is + 1];
+                }
+            }
         }
+        return Simd.sum(acc0.add(acc1)) - 4 * offsets;
+    }
+
+    private static IntVector level3(IntVector q, IntVector h, int shift, int m) {
+        return q.lanewise(VectorOperators.LSHR, shift).and(3).or(h.lanewise(VectorOperators.LSHR, m).and(1).lanewise(VectorOperators.LSHL, 2));
     }
 }

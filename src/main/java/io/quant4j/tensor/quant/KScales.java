@@ -41,19 +41,19 @@ final class KScales {
     static final class Scratch {
         private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(() -> new Scratch(true));
 
-        /** Whether blocks may take the {@link KQuantKernels} lanes (false: the scalar reference only). */
+        /** Whether blocks may take the {@link KQuantSearchKernels} lanes (false: the scalar reference only). */
         final boolean vector;
 
         /** Whether the 256 values at x[xo..] take the lanes. */
         boolean lanes(float[] x, int xo) {
-            return vector && KQuantKernels.eligible(x, xo, 256);
+            return vector && KQuantSearchKernels.eligible(x, xo, 256);
         }
         final byte[] L = new byte[256];
         final float[] xt = new float[256];
         final float[] wt = new float[256];
         final float[] lf = new float[256];
         final int[] lt = new int[256];
-        final float[] st = new float[KQuantKernels.STATE_FLOATS];
+        final float[] st = new float[KQuantSearchKernels.STATE_FLOATS];
         final byte[] Laux = new byte[32];
         final byte[] Ls = new byte[8];
         final byte[] Lm = new byte[8];
@@ -82,7 +82,7 @@ final class KScales {
         quantizeScalesRef(x, xo, nmax, rmin, rdelta, nstep, y, offD, offDmin, offScales, s, false);
     }
 
-    /** {@link #quantizeScalesRef}, with {@code lanes} the searches as {@link KQuantKernels#qkx2Lanes}. */
+    /** {@link #quantizeScalesRef}, with {@code lanes} the searches as {@link KQuantSearchKernels#qkx2Lanes}. */
     static void quantizeScalesRef(float[] x, int xo, int nmax, float rmin, float rdelta, int nstep,
                                   byte[] y, int offD, int offDmin, int offScales, Scratch s, boolean lanes) {
         if (lanes) {
@@ -125,13 +125,13 @@ final class KScales {
 
     /**
      * The eight make_qkx2_quants of {@link #quantizeScalesRef} as lanes: weights av_x + |x| per sub-block
-     * (Σx² accumulated element by element in each lane), then {@link KQuantKernels#qkx2Lanes}; fills
+     * (Σx² accumulated element by element in each lane), then {@link KQuantSearchKernels#qkx2Lanes}; fills
      * s.scales, s.mins and s.L exactly as the eight scalar calls do.
      */
     private static void searchLanes(float[] x, int xo, int nmax, float rmin, float rdelta, int nstep, Scratch s) {
-        KQuantKernels.transpose(x, xo, 32, 32, s.xt);
-        KQuantKernels.avxWeights(s.xt, 32, s.wt);
-        KQuantKernels.qkx2Lanes(s.xt, s.wt, 32, nmax, rmin, rdelta, nstep, false, s.scales, s.mins, 0, s.lt, s.lf, s.st);
+        KQuantSearchKernels.transpose(x, xo, 32, 32, s.xt);
+        KQuantSearchKernels.avxWeights(s.xt, 32, s.wt);
+        KQuantSearchKernels.qkx2Lanes(s.xt, s.wt, 32, nmax, rmin, rdelta, nstep, false, s.scales, s.mins, 0, s.lt, s.lf, s.st);
         int[] lt = s.lt;
         for (int j = 0; j < 8; j++) {
             for (int i = 0; i < 32; i++) {
@@ -192,7 +192,7 @@ final class KScales {
         requantize(x, xo, nmax, y, offD, offDmin, offScales, L, false);
     }
 
-    /** {@link #requantize}, with {@code lanes} the element loops as {@link KQuantKernels#levelsAffine}. */
+    /** {@link #requantize}, with {@code lanes} the element loops as {@link KQuantSearchKernels#levelsAffine}. */
     static void requantize(float[] x, int xo, int nmax, byte[] y, int offD, int offDmin, int offScales, byte[] L,
                            boolean lanes) {
         float dAll = Bits.getF16(y, offD);
@@ -204,7 +204,7 @@ final class KScales {
             }
             float dm = mAll * min(y, offScales, j);
             if (lanes) {
-                KQuantKernels.levelsAffine(x, xo + 32 * j, 32, dm, d, nmax, L, 32 * j);
+                KQuantSearchKernels.levelsAffine(x, xo + 32 * j, 32, dm, d, nmax, L, 32 * j);
                 continue;
             }
             for (int ii = 0; ii < 32; ++ii) {

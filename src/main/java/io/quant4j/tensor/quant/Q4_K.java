@@ -33,7 +33,7 @@ public final class Q4_K implements RowCodec {
         quantizeRow(src, srcOff, n, dst, dstOff, importance, KScales.Scratch.local());
     }
 
-    /** The scalar reference only (no {@link KQuantKernels} lanes), for the differential tests. */
+    /** The scalar reference only (no {@link KQuantSearchKernels} lanes), for the differential tests. */
     static void quantizeRowScalar(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, float[] importance) {
         quantizeRow(src, srcOff, n, dst, dstOff, importance, new KScales.Scratch(false));
     }

@@ -40,7 +40,7 @@ public final class Q6_K implements RowCodec {
         quantizeRow(src, srcOff, n, dst, dstOff, importance, LOCAL.get());
     }
 
-    /** The scalar reference only (no {@link KQuantKernels} lanes), for the differential tests. */
+    /** The scalar reference only (no {@link KQuantSearchKernels} lanes), for the differential tests. */
     static void quantizeRowScalar(float[] src, int srcOff, int n, MemorySegment dst, long dstOff, float[] importance) {
         quantizeRow(src, srcOff, n, dst, dstOff, importance, new Scratch(false));
     }
@@ -73,17 +73,17 @@ public final class Q6_K implements RowCodec {
             Arrays.fill(y, (byte) 0);
             float maxScale = 0;
             float maxAbsScale = 0;
-            boolean lanes = s.vector && KQuantKernels.eligible(src, xo, QK_K);
+            boolean lanes = s.vector && KQuantSearchKernels.eligible(src, xo, QK_K);
             if (lanes) {
                 // sub-blocks 8g..8g+7 as the eight lanes of group g
                 for (int g = 0; g < 2; g++) {
-                    KQuantKernels.transpose(src, xo + 128 * g, 16, 16, s.xt);
+                    KQuantSearchKernels.transpose(src, xo + 128 * g, 16, 16, s.xt);
                     float[] wt = null;
                     if (importance != null) {
-                        KQuantKernels.transpose(importance, i * QK_K + 128 * g, 16, 16, s.wt);
+                        KQuantSearchKernels.transpose(importance, i * QK_K + 128 * g, 16, 16, s.wt);
                         wt = s.wt;
                     }
-                    KQuantKernels.qxLanes(s.xt, wt, 16, 32, scales, 8 * g, s.lt);
+                    KQuantSearchKernels.qxLanes(s.xt, wt, 16, 32, scales, 8 * g, s.lt);
                     for (int j = 0; j < 8; j++) {
                         for (int l = 0; l < 16; l++) {
                             L[128 * g + 16 * j + l] = (byte) s.lt[8 * l + j];
@@ -118,7 +118,7 @@ public final class Q6_K implements RowCodec {
                     continue;
                 }
                 if (lanes) {
-                    KQuantKernels.levelsSymmetric(src, xo + 16 * j, 16, d, 32, L, 16 * j);
+                    KQuantSearchKernels.levelsSymmetric(src, xo + 16 * j, 16, d, 32, L, 16 * j);
                     continue;
                 }
                 for (int ii = 0; ii < 16; ++ii) {

@@ -9,13 +9,13 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Differential tests: the k-quant rows quantized with the {@link KQuantKernels} lanes must equal, byte for
+ * Differential tests: the k-quant rows quantized with the {@link KQuantSearchKernels} lanes must equal, byte for
  * byte, the rows of the scalar reference (which the golden tests tie to llama.cpp), on random rows mixing
  * sub-blocks built to reach every branch: flat and all-zero sub-blocks, all-positive and all-negative ones,
  * single outliers, values on the f16 grid (exact rounding ties), tiny and subnormal values, and blocks the
  * lanes must leave to the scalar path (NaN, infinities, huge values).
  */
-class KQuantKernelsTest {
+class KQuantSearchKernelsTest {
     private static final int ROWS = 300;
 
     @ParameterizedTest
