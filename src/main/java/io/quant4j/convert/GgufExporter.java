@@ -133,8 +133,12 @@ public final class GgufExporter {
         return 0;
     }
 
+    /** LoRA-merged matrices take the asked type; layouts outside ggml (GPTQ, bitsandbytes) are written as F32. */
     static GgmlType storedType(WeightMatrix m, GgmlType mergedType) {
-        return m instanceof LoraMatrix ? mergedType : m.type();
+        if (m instanceof LoraMatrix) {
+            return mergedType;
+        }
+        return m.type() != null ? m.type() : GgmlType.F32;
     }
 
     private static void writeMatrix(GgufWriter g, WeightMatrix m, GgmlType mergedType) {
