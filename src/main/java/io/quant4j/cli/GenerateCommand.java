@@ -42,6 +42,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--beams", paramLabel = "B", description = "beam search with B beams (as transformers' num_beams); sampling options are ignored")
     int beams = 1;
 
+    @Option(names = "--kv-type", paramLabel = "T", description = "KV cache type: f32 (default) or f16 (half the memory)")
+    String kvType = "f32";
+
     @Option(names = "--no-bos", description = "do not add the BOS token")
     boolean noBos;
 
@@ -76,7 +79,12 @@ public final class GenerateCommand implements Callable<Integer> {
                 throw new UserException("the prompt is " + promptIds.length + " tokens, more than the context of " + ctx);
             }
             int maxNew = nPredict < 0 ? ctx - promptIds.length : nPredict;
-            LlamaSession session = model.llama().newSession(ctx);
+            boolean f16Cache = switch (kvType.toLowerCase(java.util.Locale.ROOT)) {
+                case "f32" -> false;
+                case "f16" -> true;
+                default -> throw new UserException("--kv-type must be f32 or f16, got " + kvType);
+            };
+            LlamaSession session = model.llama().newSession(ctx, f16Cache);
 
             StreamingDecoder decoder = new StreamingDecoder(tok);
             for (int id : promptIds) {
