@@ -98,6 +98,19 @@ final class MergeTable {
         }
     }
 
+    /** Calls {@code visit.accept(result token, rank)} for every merge. */
+    void forEach(ResultRank visit) {
+        for (int s = 0; s < keys.length; s++) {
+            if (keys[s] != EMPTY) {
+                visit.accept(results[s], ranks[s]);
+            }
+        }
+    }
+
+    interface ResultRank {
+        void accept(int result, float rank);
+    }
+
     /** Merges as llama.cpp's "left right" strings, best rank first (for writing GGUF). */
     java.util.List<String> mergeTexts(java.util.function.IntFunction<String> text) {
         java.util.List<Integer> slots = new java.util.ArrayList<>(size);

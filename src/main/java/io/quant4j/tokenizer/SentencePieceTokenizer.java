@@ -180,10 +180,25 @@ final class SentencePieceTokenizer extends AbstractTokenizer {
                 + (addSpacePrefix ? ", space prefix" : "");
     }
 
+    /**
+     * Scores for GGUF, where llama.cpp merges the pair whose merged token scores highest. A tokenizer ranked by a
+     * tokenizer.json merge list has no meaningful scores (they are all equal), so each merged token is given
+     * −(rank of its best merge) and tokens no merge produces the lowest score: the same merge order.
+     */
+    private float[] exportScores() {
+        if (fallback != null) {
+            return vocab.scores.clone();
+        }
+        float[] out = new float[vocab.size()];
+        java.util.Arrays.fill(out, -1e9f);
+        merges.forEach((result, rank) -> out[result] = Math.max(out[result], -1 - rank));
+        return out;
+    }
+
     @Override
     public java.util.Map<String, io.quant4j.format.gguf.GgufValue> ggufMetadata() {
         java.util.Map<String, io.quant4j.format.gguf.GgufValue> m = baseGgufMetadata("llama");
-        m.put("tokenizer.ggml.scores", io.quant4j.format.gguf.GgufValue.array(io.quant4j.format.gguf.GgufValueType.FLOAT32, vocab.scores.clone()));
+        m.put("tokenizer.ggml.scores", io.quant4j.format.gguf.GgufValue.array(io.quant4j.format.gguf.GgufValueType.FLOAT32, exportScores()));
         m.put("tokenizer.ggml.add_space_prefix", io.quant4j.format.gguf.GgufValue.of(io.quant4j.format.gguf.GgufValueType.BOOL, addSpacePrefix));
         return m;
     }

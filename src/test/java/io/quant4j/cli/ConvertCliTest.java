@@ -70,6 +70,18 @@ class ConvertCliTest {
         assertThat(g.exitCode()).as(g.err()).isZero();
     }
 
+    /** A Hugging Face tokenizer ranked by its merge list keeps its merge order in GGUF scores. */
+    @Test
+    void huggingFaceTokenizerSurvivesConversion() throws java.io.IOException {
+        Path gguf = tmp.resolve("hf.gguf");
+        CliRunner c = CliRunner.run("convert", Shared.file("models/stories260K/hf").toString(), gguf.toString());
+        assertThat(c.exitCode()).as(c.err()).isZero();
+        String text = java.nio.file.Files.readString(Shared.file("data/TinyStories-sample-30KB.txt"));
+        try (LoadedModel a = LoadedModel.load(Shared.file("models/stories260K/hf"), null); LoadedModel b = LoadedModel.load(gguf, null)) {
+            assertThat(b.tokenizer().encode(text, true, false)).isEqualTo(a.tokenizer().encode(text, true, false));
+        }
+    }
+
     @Test
     void badInput() {
         CliRunner r = CliRunner.run("convert", tmp.resolve("missing").toString(), tmp.resolve("x.gguf").toString());
