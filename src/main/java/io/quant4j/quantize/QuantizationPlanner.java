@@ -70,12 +70,14 @@ public final class QuantizationPlanner {
                 }
                 if (fitted != target) {
                     fallback = true;
-                    fallbacks++;
                     target = fitted;
                 }
                 if (o.layers() != null && !inSelectedLayers(s.name(), o.layers())) {
                     target = s.type();
                     fallback = false;
+                }
+                if (fallback) {
+                    fallbacks++; // only tensors that are actually converted to their fallback type
                 }
                 if (target != s.type() && s.type().isQuantized() && !o.allowRequantize()) {
                     throw new IllegalArgumentException("tensor '" + s.name() + "' is already " + s.type()

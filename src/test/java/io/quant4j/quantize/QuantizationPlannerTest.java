@@ -103,4 +103,16 @@ class QuantizationPlannerTest {
                     .hasMessageContaining("layers 0-1");
         }
     }
+
+    @Test
+    void fallbacksCountOnlyConvertedTensors() {
+        try (GgufFile in = GgufFile.open(Shared.file("models/stories260K/stories260K.gguf"))) {
+            QuantizationPlanner.Plan all = QuantizationPlanner.plan(sources(in), 5, 8, 4, QuantizeOptions.of(FileType.Q4_K_M));
+            QuantizationPlanner.Plan first = QuantizationPlanner.plan(sources(in), 5, 8, 4,
+                    QuantizeOptions.of(FileType.Q4_K_M).withLayers(LayerSelection.first(1)));
+            assertThat(all.fallbacks()).isEqualTo((int) all.tensors().stream().filter(PlannedTensor::fallback).count());
+            assertThat(first.fallbacks()).isEqualTo((int) first.tensors().stream().filter(PlannedTensor::fallback).count())
+                    .isLessThan(all.fallbacks());
+        }
+    }
 }
