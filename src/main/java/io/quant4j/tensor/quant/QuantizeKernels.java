@@ -65,23 +65,30 @@ final class QuantizeKernels {
     // ---------------------------------------------------------------- block maxima
 
     /**
-     * max |x[o..o+32)| as four interleaved Math.max chains: the exact maximum whenever the block holds no NaN
-     * (order does not matter then), and NaN or infinity when it holds one, which sends the block to the
-     * reference. Branch-free, unlike the references' compare-and-select loops on random data.
+     * The bits of max |x[o..o+32)|, as the maximum of the integers |x| reinterpreted (non-negative floats
+     * order like their bit patterns): four branch-free integer chains, unlike the references' compare-and-select
+     * loops on random data. A NaN shows as bits above {@code 0x7f800000}, an infinity as exactly that.
      */
-    private static float absMax32(float[] x, int o) {
-        float m0 = 0;
-        float m1 = 0;
-        float m2 = 0;
-        float m3 = 0;
+    private static int absMaxBits32(float[] x, int o) {
+        int m0 = 0;
+        int m1 = 0;
+        int m2 = 0;
+        int m3 = 0;
         for (int j = 0; j < 32; j += 4) {
-            m0 = Math.max(m0, Math.abs(x[o + j]));
-            m1 = Math.max(m1, Math.abs(x[o + j + 1]));
-            m2 = Math.max(m2, Math.abs(x[o + j + 2]));
-            m3 = Math.max(m3, Math.abs(x[o + j + 3]));
+            m0 = Math.max(m0, Float.floatToRawIntBits(x[o + j]) & 0x7fffffff);
+            m1 = Math.max(m1, Float.floatToRawIntBits(x[o + j + 1]) & 0x7fffffff);
+            m2 = Math.max(m2, Float.floatToRawIntBits(x[o + j + 2]) & 0x7fffffff);
+            m3 = Math.max(m3, Float.floatToRawIntBits(x[o + j + 3]) & 0x7fffffff);
         }
         return Math.max(Math.max(m0, m1), Math.max(m2, m3));
     }
+
+    /** Whether a block maximum (as bits) is finite and not tiny: then the fast paths' arithmetic is safe. */
+    private static boolean safe(int amaxBits) {
+        return amaxBits >= SAFE_MIN_BITS && amaxBits < 0x7f800000;
+    }
+
+    private static final int SAFE_MIN_BITS = Float.floatToRawIntBits(SAFE_MIN);
 
     // ---------------------------------------------------------------- Q8_0
 
@@ -98,12 +105,12 @@ final class QuantizeKernels {
         for (int ib = 0; ib < nb; ib++) {
             int o = xo + ib * Q8_0.QK;
             int bo = ib * Q8_0.BLOCK_BYTES;
-            float amax = absMax32(x, o);
-            if (!(amax >= SAFE_MIN && amax <= Float.MAX_VALUE)) {
+            int amaxBits = absMaxBits32(x, o);
+            if (!safe(amaxBits)) {
                 Q8_0.quantizeBlockRef(x, o, q, bo);
                 continue;
             }
-            float d = amax / ((1 << 7) - 1);
+            float d = Float.intBitsToFloat(amaxBits) / ((1 << 7) - 1);
             float id = 1.0f / d;
             short h = Bits.fp16(d);
             q[bo + Q8_0.OFF_D] = (byte) h;
@@ -122,8 +129,9 @@ final class QuantizeKernels {
 
     /**
      * quantize_row_q4_0_ref over a row, into a per-thread array copied to {@code dst} once. The reference's
-     * max is the first element of largest magnitude; with the maximum known, a short scan finds it. The
-     * level arithmetic is the reference's. Blocks with a NaN, an infinity or a tiny maximum take the reference.
+     * max is the first element of largest magnitude: the largest key |x|·32 + (31 − j) over the block's bits
+     * (integer maxima, branch-free) names it. The level arithmetic is the reference's. Blocks with a NaN, an
+     * infinity or a tiny maximum take the reference.
      */
     static void quantizeRowQ4_0(float[] x, int xo, int nb, MemorySegment dst, long dstOff) {
         RowBuffer row = rowBytes(nb * Q4_0.BLOCK_BYTES);
@@ -131,16 +139,18 @@ final class QuantizeKernels {
         for (int ib = 0; ib < nb; ib++) {
             int o = xo + ib * Q4_0.QK;
             int bo = ib * Q4_0.BLOCK_BYTES;
-            float amax = absMax32(x, o);
-            if (!(amax >= SAFE_MIN && amax <= Float.MAX_VALUE)) {
+            long k0 = 0;
+            long k1 = 0;
+            for (int j = 0; j < Q4_0.QK; j += 2) {
+                k0 = Math.max(k0, (long) (Float.floatToRawIntBits(x[o + j]) & 0x7fffffff) << 5 | (31 - j));
+                k1 = Math.max(k1, (long) (Float.floatToRawIntBits(x[o + j + 1]) & 0x7fffffff) << 5 | (30 - j));
+            }
+            long key = Math.max(k0, k1);
+            if (!safe((int) (key >>> 5))) {
                 Q4_0.quantizeBlockRef(x, o, q, bo);
                 continue;
             }
-            int first = 0;
-            while (Math.abs(x[o + first]) != amax) {
-                first++;
-            }
-            float d = x[o + first] / -8;
+            float d = x[o + 31 - (int) (key & 31)] / -8;
             float id = 1.0f / d;
             short h = Bits.fp16(d);
             q[bo + Q4_0.OFF_D] = (byte) h;
@@ -148,8 +158,9 @@ final class QuantizeKernels {
             for (int j = 0; j < Q4_0.QK / 2; ++j) {
                 float x0 = x[o + j] * id;
                 float x1 = x[o + Q4_0.QK / 2 + j] * id;
-                int xi0 = Math.min(15, Bits.toInt8(x0 + 8.5f)) & 0xFF;
-                int xi1 = Math.min(15, Bits.toInt8(x1 + 8.5f)) & 0xFF;
+                // x·id ∈ [−8, 8] (to rounding): x·id + 8.5 truncates into [0, 16], where the int8 cast is the identity
+                int xi0 = Math.min(15, (int) (x0 + 8.5f));
+                int xi1 = Math.min(15, (int) (x1 + 8.5f));
                 q[bo + Q4_0.OFF_QS + j] = (byte) (xi0 | xi1 << 4);
             }
         }
