@@ -11,7 +11,7 @@ import java.nio.ByteOrder;
 
 /**
  * Fast paths for the element-wise conversions {@code quant4j quantize} spends its time in: F16 rows to floats
- * (scalar: HotSpot's intrinsic for {@link Float#float16ToFloat} in a loop it vectorizes), and the Q8_0 / Q4_0
+ * (scalar: a bulk copy, then HotSpot's intrinsic for {@link Float#float16ToFloat}), and the Q8_0 / Q4_0
  * reference quantizers with the Vector API, written straight into the destination. Each gives exactly the
  * bytes (or float bits) of the reference beside it: only lane-wise IEEE operations the scalar code also
  * performs (multiply, divide, add, compare), in the same order per element, no fused multiply-add and no
@@ -50,7 +50,8 @@ final class QuantizeKernels {
 
     /**
      * Half → float for a row: one bulk copy of the halves into a per-thread array, then
-     * {@link Float#float16ToFloat} in a loop the JIT turns into vector conversions.
+     * {@link Float#float16ToFloat} (an F16C instruction once compiled) in a plain loop; measured faster than a
+     * Vector API version, and no warm-up.
      */
     static void f16ToF32(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
         short[] h = rowShorts(n);
