@@ -61,11 +61,6 @@ public final class Q4_0 implements RowCodec {
 
     /** quantize_row_q4_0_ref for one block: d = max/−8 (max = the signed value of largest magnitude). */
     static void quantizeBlockRef(float[] x, int xo, byte[] y) {
-        quantizeBlockRef(x, xo, y, 0);
-    }
-
-    /** The same, writing the block at y[yo..]. */
-    static void quantizeBlockRef(float[] x, int xo, byte[] y, int yo) {
         float amax = 0.0f;
         float max = 0.0f;
         for (int j = 0; j < QK; j++) {
@@ -77,14 +72,14 @@ public final class Q4_0 implements RowCodec {
         }
         float d = max / -8;
         float id = d != 0 ? 1.0f / d : 0.0f;
-        Bits.putF16(y, yo + OFF_D, d);
+        Bits.putF16(y, OFF_D, d);
         for (int j = 0; j < QK / 2; ++j) {
             float x0 = x[xo + j] * id;
             float x1 = x[xo + QK / 2 + j] * id;
             // (int8_t)(x + 8.5f) truncates: round to nearest for the non-negative range used here.
             int xi0 = Math.min(15, Bits.toInt8(x0 + 8.5f)) & 0xFF;
             int xi1 = Math.min(15, Bits.toInt8(x1 + 8.5f)) & 0xFF;
-            y[yo + OFF_QS + j] = (byte) (xi0 | xi1 << 4);
+            y[OFF_QS + j] = (byte) (xi0 | xi1 << 4);
         }
     }
 

@@ -38,11 +38,6 @@ public final class Q8_0 implements RowCodec {
     }
 
     static void quantizeBlockRef(float[] x, int xo, byte[] y) {
-        quantizeBlockRef(x, xo, y, 0);
-    }
-
-    /** The same, writing the block at y[yo..]. */
-    static void quantizeBlockRef(float[] x, int xo, byte[] y, int yo) {
         float amax = 0.0f;
         for (int j = 0; j < QK; j++) {
             float a = Math.abs(x[xo + j]);
@@ -50,10 +45,10 @@ public final class Q8_0 implements RowCodec {
         }
         float d = amax / ((1 << 7) - 1);
         float id = d != 0 ? 1.0f / d : 0.0f;
-        Bits.putF16(y, yo + OFF_D, d);
+        Bits.putF16(y, OFF_D, d);
         for (int j = 0; j < QK; ++j) {
             // roundf: half away from zero, unlike the k-quants' nearest_int.
-            y[yo + OFF_QS + j] = (byte) (int) Bits.roundf(x[xo + j] * id);
+            y[OFF_QS + j] = (byte) (int) Bits.roundf(x[xo + j] * id);
         }
     }
 

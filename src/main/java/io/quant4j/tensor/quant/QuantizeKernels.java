@@ -1,42 +1,40 @@
 package io.quant4j.tensor.quant;
 
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 
 /**
- * Fast paths for the element-wise conversions {@code quant4j quantize} spends its time in: F16 rows to floats,
- * and the Q8_0 / Q4_0 reference quantizers writing a whole row at once. Each produces exactly the bytes (or
- * float bits) of the reference beside it; {@code QuantizeKernelsTest} checks that on random and adversarial
- * input. Plain scalar Java on purpose: the JIT compiles it within milliseconds, where Vector API code spends
- * seconds interpreted and in C2's queue before it pays off, longer than these loops run in total.
+ * Fast paths for the element-wise conversions {@code quant4j quantize} spends its time in: F16 rows to floats
+ * (scalar: a bulk copy, then HotSpot's intrinsic for {@link Float#float16ToFloat}), and the Q8_0 / Q4_0
+ * reference quantizers with the Vector API, written straight into the destination. Each gives exactly the
+ * bytes (or float bits) of the reference beside it: only lane-wise IEEE operations the scalar code also
+ * performs (multiply, divide, add, compare), in the same order per element, no fused multiply-add and no
+ * reassociated sums; maxima are order-free, and blocks where the reasoning needs finite, non-tiny values (NaN,
+ * infinities, all-zero or subnormal blocks) take the reference. {@code QuantizeKernelsTest} checks byte
+ * equality on random and adversarial rows. (The launcher scales this class's JIT thresholds down, as for
+ * {@link KQuantKernels}: Vector API code crawls until C2 compiles it.)
  */
 final class QuantizeKernels {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
     /**
      * Below this block maximum the reference path runs: 1/d stays far from overflow and x·(1/d) inside the int
      * range, so truncating conversions behave like the C casts they stand for.
      */
     private static final float SAFE_MIN = 1e-30f;
 
-    private static final ThreadLocal<RowBuffer> ROW_BYTES = ThreadLocal.withInitial(() -> new RowBuffer(new byte[0]));
     private static final ThreadLocal<short[]> ROW_SHORTS = ThreadLocal.withInitial(() -> new short[0]);
 
     private QuantizeKernels() {
-    }
-
-    /** A byte array with its heap segment: copying segment to segment avoids the array-copy overloads' checks. */
-    private record RowBuffer(byte[] bytes, MemorySegment segment) {
-        RowBuffer(byte[] bytes) {
-            this(bytes, MemorySegment.ofArray(bytes));
-        }
-    }
-
-    /** This thread's row buffer, at least n bytes. */
-    private static RowBuffer rowBytes(int n) {
-        RowBuffer b = ROW_BYTES.get();
-        if (b.bytes().length < n) {
-            b = new RowBuffer(new byte[n]);
-            ROW_BYTES.set(b);
-        }
-        return b;
     }
 
     private static short[] rowShorts(int n) {
@@ -52,7 +50,8 @@ final class QuantizeKernels {
 
     /**
      * Half → float for a row: one bulk copy of the halves into a per-thread array, then
-     * {@link Float#float16ToFloat} in a loop the JIT turns into vector conversions.
+     * {@link Float#float16ToFloat} (an F16C instruction once compiled) in a plain loop; measured faster than a
+     * Vector API version, and no warm-up.
      */
     static void f16ToF32(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
         short[] h = rowShorts(n);
@@ -62,97 +61,89 @@ final class QuantizeKernels {
         }
     }
 
-    // ---------------------------------------------------------------- block maxima
-
-    /**
-     * max |x[o..o+32)| as four interleaved Math.max chains: the exact maximum whenever the block holds no NaN
-     * (order does not matter then), and NaN or infinity when it holds one, which sends the block to the
-     * reference. Branch-free, unlike the references' compare-and-select loops on random data.
-     */
-    private static float absMax32(float[] x, int o) {
-        float m0 = 0;
-        float m1 = 0;
-        float m2 = 0;
-        float m3 = 0;
-        for (int j = 0; j < 32; j += 4) {
-            m0 = Math.max(m0, Math.abs(x[o + j]));
-            m1 = Math.max(m1, Math.abs(x[o + j + 1]));
-            m2 = Math.max(m2, Math.abs(x[o + j + 2]));
-            m3 = Math.max(m3, Math.abs(x[o + j + 3]));
-        }
-        return Math.max(Math.max(m0, m1), Math.max(m2, m3));
-    }
-
     // ---------------------------------------------------------------- Q8_0
 
     /**
-     * quantize_row_q8_0_ref over a row, assembled in a per-thread array and copied to {@code dst} once.
-     * roundf (half away from zero, which the reference computes in double with a branch on the sign) becomes
-     * t = trunc(y) plus trunc(2·(y − t)): the fractional part y − t is exact, doubling it is exact, and its
-     * truncation is ±1 exactly when |y − t| ≥ ½. Blocks holding a NaN or an infinity, or whose maximum is tiny
-     * (1/d could overflow), take the reference.
+     * quantize_row_q8_0_ref over a row, written straight into {@code dst}. roundf (half away from zero) for
+     * |y| ≤ 128: truncate, then step away from zero where the exact fractional part y − trunc(y) reaches ½.
+     * (Everything stays in this one method: C2 scalarizes Vector API values only when nothing is left to a call.)
      */
     static void quantizeRowQ8_0(float[] x, int xo, int nb, MemorySegment dst, long dstOff) {
-        RowBuffer row = rowBytes(nb * Q8_0.BLOCK_BYTES);
-        byte[] q = row.bytes();
+        IntVector zero = IntVector.zero(I);
         for (int ib = 0; ib < nb; ib++) {
             int o = xo + ib * Q8_0.QK;
-            int bo = ib * Q8_0.BLOCK_BYTES;
-            float amax = absMax32(x, o);
+            long bo = dstOff + (long) ib * Q8_0.BLOCK_BYTES;
+            FloatVector m = FloatVector.fromArray(F, x, o).abs();
+            for (int c = 8; c < Q8_0.QK; c += 8) {
+                m = m.max(FloatVector.fromArray(F, x, o + c).abs());
+            }
+            float amax = m.reduceLanes(VectorOperators.MAX);
             if (!(amax >= SAFE_MIN && amax <= Float.MAX_VALUE)) {
-                Q8_0.quantizeBlockRef(x, o, q, bo);
+                q8_0Fallback(x, o, dst, bo);
                 continue;
             }
             float d = amax / ((1 << 7) - 1);
             float id = 1.0f / d;
-            short h = Bits.fp16(d);
-            q[bo + Q8_0.OFF_D] = (byte) h;
-            q[bo + Q8_0.OFF_D + 1] = (byte) (h >> 8);
-            for (int j = 0; j < Q8_0.QK; j++) {
-                float y = x[o + j] * id; // |y| ≤ 127 (to rounding)
-                int t = (int) y;
-                float f = y - t;
-                q[bo + Q8_0.OFF_QS + j] = (byte) (t + (int) (f + f));
+            dst.set(Bits.I16, bo + Q8_0.OFF_D, Bits.fp16(d));
+            for (int c = 0; c < Q8_0.QK; c += 8) {
+                FloatVector y = FloatVector.fromArray(F, x, o + c).mul(id);
+                IntVector t = y.convert(VectorOperators.F2I, 0).reinterpretAsInts();
+                FloatVector frac = y.sub(t.convert(VectorOperators.I2F, 0).reinterpretAsFloats());
+                IntVector step = zero.blend(1, frac.compare(VectorOperators.GE, 0.5f).cast(I))
+                        .blend(-1, frac.compare(VectorOperators.LE, -0.5f).cast(I));
+                t.add(step).convertShape(VectorOperators.I2B, B8, 0).reinterpretAsBytes()
+                        .intoMemorySegment(dst, bo + Q8_0.OFF_QS + c, LE);
             }
         }
-        MemorySegment.copy(row.segment(), 0, dst, dstOff, nb * Q8_0.BLOCK_BYTES);
+    }
+
+    private static void q8_0Fallback(float[] x, int o, MemorySegment dst, long bo) {
+        byte[] y = new byte[Q8_0.BLOCK_BYTES];
+        Q8_0.quantizeBlockRef(x, o, y);
+        Bits.store(y, dst, bo);
     }
 
     // ---------------------------------------------------------------- Q4_0
 
     /**
-     * quantize_row_q4_0_ref over a row, into a per-thread array copied to {@code dst} once. The reference's
-     * max is the first element of largest magnitude; with the maximum known, a short scan finds it. The
-     * level arithmetic is the reference's. Blocks with a NaN, an infinity or a tiny maximum take the reference.
+     * quantize_row_q4_0_ref over a row, written straight into {@code dst}. |x·id| ≤ 8 (to rounding), so
+     * x·id + 8.5 truncates into [0, 16] and the reference's int8 cast changes nothing.
      */
     static void quantizeRowQ4_0(float[] x, int xo, int nb, MemorySegment dst, long dstOff) {
-        RowBuffer row = rowBytes(nb * Q4_0.BLOCK_BYTES);
-        byte[] q = row.bytes();
         for (int ib = 0; ib < nb; ib++) {
             int o = xo + ib * Q4_0.QK;
-            int bo = ib * Q4_0.BLOCK_BYTES;
-            float amax = absMax32(x, o);
+            long bo = dstOff + (long) ib * Q4_0.BLOCK_BYTES;
+            FloatVector m = FloatVector.fromArray(F, x, o).abs();
+            for (int c = 8; c < Q4_0.QK; c += 8) {
+                m = m.max(FloatVector.fromArray(F, x, o + c).abs());
+            }
+            float amax = m.reduceLanes(VectorOperators.MAX);
             if (!(amax >= SAFE_MIN && amax <= Float.MAX_VALUE)) {
-                Q4_0.quantizeBlockRef(x, o, q, bo);
+                q4_0Fallback(x, o, dst, bo);
                 continue;
             }
-            int first = 0;
-            while (Math.abs(x[o + first]) != amax) {
-                first++;
+            // The reference keeps the first element of largest magnitude (strict <), sign included.
+            int j = 0;
+            while (Math.abs(x[o + j]) != amax) {
+                j++;
             }
-            float d = x[o + first] / -8;
+            float d = x[o + j] / -8;
             float id = 1.0f / d;
-            short h = Bits.fp16(d);
-            q[bo + Q4_0.OFF_D] = (byte) h;
-            q[bo + Q4_0.OFF_D + 1] = (byte) (h >> 8);
-            for (int j = 0; j < Q4_0.QK / 2; ++j) {
-                float x0 = x[o + j] * id;
-                float x1 = x[o + Q4_0.QK / 2 + j] * id;
-                int xi0 = Math.min(15, Bits.toInt8(x0 + 8.5f)) & 0xFF;
-                int xi1 = Math.min(15, Bits.toInt8(x1 + 8.5f)) & 0xFF;
-                q[bo + Q4_0.OFF_QS + j] = (byte) (xi0 | xi1 << 4);
+            dst.set(Bits.I16, bo + Q4_0.OFF_D, Bits.fp16(d));
+            for (int c = 0; c < Q4_0.QK / 2; c += 8) {
+                IntVector lo = FloatVector.fromArray(F, x, o + c).mul(id).add(8.5f)
+                        .convert(VectorOperators.F2I, 0).reinterpretAsInts().min(15);
+                IntVector hi = FloatVector.fromArray(F, x, o + Q4_0.QK / 2 + c).mul(id).add(8.5f)
+                        .convert(VectorOperators.F2I, 0).reinterpretAsInts().min(15);
+                lo.or(hi.lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2B, B8, 0).reinterpretAsBytes()
+                        .intoMemorySegment(dst, bo + Q4_0.OFF_QS + c, LE);
             }
         }
-        MemorySegment.copy(row.segment(), 0, dst, dstOff, nb * Q4_0.BLOCK_BYTES);
+    }
+
+    private static void q4_0Fallback(float[] x, int o, MemorySegment dst, long bo) {
+        byte[] y = new byte[Q4_0.BLOCK_BYTES];
+        Q4_0.quantizeBlockRef(x, o, y);
+        Bits.store(y, dst, bo);
     }
 }
