@@ -18,7 +18,7 @@ import java.nio.ByteOrder;
  * reassociated sums; maxima are order-free, and blocks where the reasoning needs finite, non-tiny values (NaN,
  * infinities, all-zero or subnormal blocks) take the reference. {@code QuantizeKernelsTest} checks byte
  * equality on random and adversarial rows. (The launcher scales this class's JIT thresholds down, as for
- * {@link KQuantKernels}: Vector API code crawls until C2 compiles it.)
+ * {@link KQuantSearchKernels}: Vector API code crawls until C2 compiles it.)
  */
 final class QuantizeKernels {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
