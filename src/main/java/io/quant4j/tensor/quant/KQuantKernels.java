@@ -35,49 +35,55 @@ final class KQuantKernels {
 
     /** Scale (low 6 bits of the result) and min (bits 8-13) of sub-block j from the 12 packed bytes. */
     private static int scaleMinK4(MemorySegment w, long sc, int j) {
+        return scaleMinK4(w.get(Bits.I64, sc), w.get(Bits.I32, sc + 8), j);
+    }
+
+    /**
+     * The same from the 12 bytes read as one long (bytes 0-7) and one int (8-11): scalar shifts only, so the kernels
+     * that call it stay small for C2's inlining budget (two segment reads per super-block instead of six per pair).
+     */
+    private static int scaleMinK4(long lo8, int hi4, int j) {
         if (j < 4) {
-            return (w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + j) & 63)
-                    | (w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + j + 4) & 63) << 8;
+            return byteAt(lo8, hi4, j) & 63 | (byteAt(lo8, hi4, j + 4) & 63) << 8;
         }
-        int b = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + j + 4) & 0xFF;
-        int lo = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + j - 4) & 0xFF;
-        int hi = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + j) & 0xFF;
+        int b = byteAt(lo8, hi4, j + 4);
+        int lo = byteAt(lo8, hi4, j - 4);
+        int hi = byteAt(lo8, hi4, j);
         return ((b & 0xF) | (lo >>> 6) << 4) | ((b >>> 4) | (hi >>> 6) << 4) << 8;
     }
 
-    /** Σ_sub d·sc·Σ q·x − dmin·m·Σx over the super-blocks of a Q4_K row. */
+    private static int byteAt(long lo8, int hi4, int k) {
+        return k < 8 ? (int) (lo8 >>> (8 * k)) & 0xFF : hi4 >>> (8 * (k - 8)) & 0xFF;
+    }
+
+    /** Σ_sub d·sc·Σ q·x − dmin·m·Σx over the super-blocks of a Q4_K row. (Loop shapes: see QuantKernels.) */
     static float dotQ4_K(MemorySegment w, long off, float[] x, int xo, float[] s32, int so, int nb) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         float mins = 0;
         for (int i = 0; i < nb; i++) {
             long bo = off + (long) i * Q4_K.BLOCK_BYTES;
             float d = half(w, bo + Q4_K.OFF_D);
             float dmin = half(w, bo + Q4_K.OFF_DMIN);
-            int xb = xo + 256 * i;
+            long sc8 = w.get(Bits.I64, bo + Q4_K.OFF_SCALES);
+            int sc4 = w.get(Bits.I32, bo + Q4_K.OFF_SCALES + 8);
             for (int j = 0; j < 4; j++) {
                 long q = bo + Q4_K.OFF_QS + 32L * j;
-                int xl = xb + 64 * j;
-                FloatVector lo0 = FloatVector.zero(F);
-                FloatVector lo1 = FloatVector.zero(F);
-                FloatVector hi0 = FloatVector.zero(F);
-                FloatVector hi1 = FloatVector.zero(F);
-                for (int c = 0; c < 32; c += 16) {
+                int xl = xo + 256 * i + 64 * j;
+                FloatVector lo = FloatVector.zero(F);
+                FloatVector hi = FloatVector.zero(F);
+                for (int c = 0; c < 32; c += 8) {
                     IntVector a = u8(w, q + c);
-                    IntVector b = u8(w, q + c + 8);
-                    lo0 = toFloat(a.and(15)).fma(xv(x, xl + c), lo0);
-                    lo1 = toFloat(b.and(15)).fma(xv(x, xl + c + 8), lo1);
-                    hi0 = toFloat(a.lanewise(VectorOperators.LSHR, 4)).fma(xv(x, xl + 32 + c), hi0);
-                    hi1 = toFloat(b.lanewise(VectorOperators.LSHR, 4)).fma(xv(x, xl + 40 + c), hi1);
+                    lo = toFloat(a.and(15)).fma(xv(x, xl + c), lo);
+                    hi = toFloat(a.lanewise(VectorOperators.LSHR, 4)).fma(xv(x, xl + 32 + c), hi);
                 }
-                int sm0 = scaleMinK4(w, bo + Q4_K.OFF_SCALES, 2 * j);
-                int sm1 = scaleMinK4(w, bo + Q4_K.OFF_SCALES, 2 * j + 1);
-                acc0 = lo0.add(lo1).fma(bc(d * (sm0 & 63)), acc0);
-                acc1 = hi0.add(hi1).fma(bc(d * (sm1 & 63)), acc1);
+                int sm0 = scaleMinK4(sc8, sc4, 2 * j);
+                int sm1 = scaleMinK4(sc8, sc4, 2 * j + 1);
+                acc = lo.fma(bc(d * (sm0 & 63)), acc);
+                acc = hi.fma(bc(d * (sm1 & 63)), acc);
                 mins += dmin * ((sm0 >>> 8) * s32[so + 8 * i + 2 * j] + (sm1 >>> 8) * s32[so + 8 * i + 2 * j + 1]);
             }
         }
-        return Simd.sum(acc0.add(acc1)) - mins;
+        return Simd.sum(acc) - mins;
     }
 
     static void dequantQ4_K(MemorySegment w, long off, float[] y, int yo, int nb) {
@@ -104,43 +110,44 @@ final class KQuantKernels {
 
     /** As Q4_K with a fifth bit per value from qh: bit 2j of qh[l] for value l of group j, bit 2j+1 for l+32. */
     static float dotQ5_K(MemorySegment w, long off, float[] x, int xo, float[] s32, int so, int nb) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         float mins = 0;
         for (int i = 0; i < nb; i++) {
             long bo = off + (long) i * Q5_K.BLOCK_BYTES;
             float d = half(w, bo + Q5_K.OFF_D);
             float dmin = half(w, bo + Q5_K.OFF_DMIN);
-            int xb = xo + 256 * i;
+            long sc8 = w.get(Bits.I64, bo + Q5_K.OFF_SCALES);
+            int sc4 = w.get(Bits.I32, bo + Q5_K.OFF_SCALES + 8);
             for (int j = 0; j < 4; j++) {
                 long q = bo + Q5_K.OFF_QS + 32L * j;
-                int xl = xb + 64 * j;
+                int xl = xo + 256 * i + 64 * j;
                 FloatVector lo = FloatVector.zero(F);
                 FloatVector hi = FloatVector.zero(F);
                 for (int c = 0; c < 32; c += 8) {
                     IntVector a = u8(w, q + c);
-                    IntVector h = u8(w, bo + Q5_K.OFF_QH + c);
-                    IntVector ql = a.and(15).or(h.lanewise(VectorOperators.LSHR, 2 * j).and(1).lanewise(VectorOperators.LSHL, 4));
-                    IntVector qh = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2 * j + 1).and(1).lanewise(VectorOperators.LSHL, 4));
-                    lo = toFloat(ql).fma(xv(x, xl + c), lo);
-                    hi = toFloat(qh).fma(xv(x, xl + 32 + c), hi);
+                    IntVector h = u8(w, bo + Q5_K.OFF_QH + c).lanewise(VectorOperators.LSHR, 2 * j);
+                    lo = toFloat(a.and(15).or(h.and(1).lanewise(VectorOperators.LSHL, 4))).fma(xv(x, xl + c), lo);
+                    hi = toFloat(a.lanewise(VectorOperators.LSHR, 4).or(h.and(2).lanewise(VectorOperators.LSHL, 3))).fma(xv(x, xl + 32 + c), hi);
                 }
-                int sm0 = scaleMinK4(w, bo + Q5_K.OFF_SCALES, 2 * j);
-                int sm1 = scaleMinK4(w, bo + Q5_K.OFF_SCALES, 2 * j + 1);
-                acc0 = lo.fma(bc(d * (sm0 & 63)), acc0);
-                acc1 = hi.fma(bc(d * (sm1 & 63)), acc1);
+                int sm0 = scaleMinK4(sc8, sc4, 2 * j);
+                int sm1 = scaleMinK4(sc8, sc4, 2 * j + 1);
+                acc = lo.fma(bc(d * (sm0 & 63)), acc);
+                acc = hi.fma(bc(d * (sm1 & 63)), acc);
                 mins += dmin * ((sm0 >>> 8) * s32[so + 8 * i + 2 * j] + (sm1 >>> 8) * s32[so + 8 * i + 2 * j + 1]);
             }
         }
-        return Simd.sum(acc0.add(acc1)) - mins;
+        return Simd.sum(acc) - mins;
     }
 
     // ---- Q6_K: sixteen sub-blocks of 16, int8 scales, x ≈ d·sc·(q − 32) ----
 
-    /** Σ_j d·sc_j·(Σ q·x − 32·Σx) over the sixteen sub-blocks of each super-block. */
+    /**
+     * Σ_j d·sc_j·(Σ q·x − 32·Σx) over the sixteen sub-blocks of each super-block. Per 128 values, byte c of ql
+     * holds values c (low nibble) and c+64 (high), byte c+32 values c+32 and c+96; qh byte c holds their top bits
+     * in pairs 0-1, 4-5 (for ql[c]) and 2-3, 6-7 (for ql[c+32]).
+     */
     static float dotQ6_K(MemorySegment w, long off, float[] x, int xo, float[] s16, int so, int nb) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         float offsets = 0;
         for (int i = 0; i < nb; i++) {
             long bo = off + (long) i * Q6_K.BLOCK_BYTES;
@@ -150,39 +157,27 @@ final class KQuantKernels {
                 long qh = bo + Q6_K.OFF_QH + 32L * n;
                 long sc = bo + Q6_K.OFF_SCALES + 8L * n;
                 int xb = xo + 256 * i + 128 * n;
-                // is = 0, 1: values 16·is .. 16·is+15 of each of the four 32-value quarters
-                for (int is = 0; is < 2; is++) {
-                    FloatVector v1 = FloatVector.zero(F);
-                    FloatVector v2 = FloatVector.zero(F);
-                    FloatVector v3 = FloatVector.zero(F);
-                    FloatVector v4 = FloatVector.zero(F);
-                    for (int c = 16 * is; c < 16 * is + 16; c += 8) {
-                        IntVector a = u8(w, ql + c);
-                        IntVector b = u8(w, ql + 32 + c);
-                        IntVector h = u8(w, qh + c);
-                        IntVector q1 = a.and(15).or(h.and(3).lanewise(VectorOperators.LSHL, 4));
-                        IntVector q2 = b.and(15).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30));
-                        IntVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.and(0x30));
-                        IntVector q4 = b.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and(0x30));
-                        v1 = toFloat(q1).fma(xv(x, xb + c), v1);
-                        v2 = toFloat(q2).fma(xv(x, xb + 32 + c), v2);
-                        v3 = toFloat(q3).fma(xv(x, xb + 64 + c), v3);
-                        v4 = toFloat(q4).fma(xv(x, xb + 96 + c), v4);
+                for (int k = 0; k < 2; k++) {
+                    for (int is = 0; is < 2; is++) {
+                        FloatVector lo = FloatVector.zero(F);
+                        FloatVector hi = FloatVector.zero(F);
+                        for (int c = 16 * is; c < 16 * is + 16; c += 8) {
+                            IntVector a = u8(w, ql + 32L * k + c);
+                            IntVector h = u8(w, qh + c).lanewise(VectorOperators.LSHR, 2 * k);
+                            lo = toFloat(a.and(15).or(h.and(3).lanewise(VectorOperators.LSHL, 4))).fma(xv(x, xb + 32 * k + c), lo);
+                            hi = toFloat(a.lanewise(VectorOperators.LSHR, 4).or(h.and(0x30))).fma(xv(x, xb + 64 + 32 * k + c), hi);
+                        }
+                        float dl = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 2 * k);
+                        float dh = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 4 + 2 * k);
+                        acc = lo.fma(bc(dl), acc);
+                        acc = hi.fma(bc(dh), acc);
+                        int sub = so + 16 * i + 8 * n + is;
+                        offsets += dl * s16[sub + 2 * k] + dh * s16[sub + 4 + 2 * k];
                     }
-                    float d1 = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is);
-                    float d2 = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 2);
-                    float d3 = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 4);
-                    float d4 = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 6);
-                    acc0 = v1.fma(bc(d1), acc0);
-                    acc1 = v2.fma(bc(d2), acc1);
-                    acc0 = v3.fma(bc(d3), acc0);
-                    acc1 = v4.fma(bc(d4), acc1);
-                    int sub = so + 16 * i + 8 * n + is;
-                    offsets += d1 * s16[sub] + d2 * s16[sub + 2] + d3 * s16[sub + 4] + d4 * s16[sub + 6];
                 }
             }
         }
-        return Simd.sum(acc0.add(acc1)) - 32 * offsets;
+        return Simd.sum(acc) - 32 * offsets;
     }
 
     static void dequantQ6_K(MemorySegment w, long off, float[] y, int yo, int nb) {
@@ -214,10 +209,9 @@ final class KQuantKernels {
 
     // ---- Q2_K: sixteen sub-blocks of 16, 4-bit scale and min each, 2-bit levels in bit pairs ----
 
-    /** Σ_j d·(sc_j & 15)·Σ q·x − dmin·(sc_j >> 4)·Σx. */
+    /** Σ_j d·(sc_j & 15)·Σ q·x − dmin·(sc_j >> 4)·Σx; bit pair j of byte l is value 32j + l of the 128. */
     static float dotQ2_K(MemorySegment w, long off, float[] x, int xo, float[] s16, int so, int nb) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         float mins = 0;
         for (int i = 0; i < nb; i++) {
             long bo = off + (long) i * Q2_K.BLOCK_BYTES;
@@ -225,27 +219,23 @@ final class KQuantKernels {
             float dmin = half(w, bo + Q2_K.OFF_DMIN);
             for (int n = 0; n < 2; n++) {
                 long q = bo + Q2_K.OFF_QS + 32L * n;
-                IntVector v0 = u8(w, q);
-                IntVector v1 = u8(w, q + 8);
-                IntVector v2 = u8(w, q + 16);
-                IntVector v3 = u8(w, q + 24);
                 for (int j = 0; j < 4; j++) {
-                    int shift = 2 * j;
-                    int xl = xo + 256 * i + 128 * n + 32 * j;
-                    FloatVector a = toFloat(v0.lanewise(VectorOperators.LSHR, shift).and(3)).mul(xv(x, xl))
-                            .add(toFloat(v1.lanewise(VectorOperators.LSHR, shift).and(3)).mul(xv(x, xl + 8)));
-                    FloatVector b = toFloat(v2.lanewise(VectorOperators.LSHR, shift).and(3)).mul(xv(x, xl + 16))
-                            .add(toFloat(v3.lanewise(VectorOperators.LSHR, shift).and(3)).mul(xv(x, xl + 24)));
-                    int is = 8 * n + 2 * j;
-                    int sc0 = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, bo + Q2_K.OFF_SCALES + is) & 0xFF;
-                    int sc1 = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, bo + Q2_K.OFF_SCALES + is + 1) & 0xFF;
-                    acc0 = a.fma(bc(d * (sc0 & 15)), acc0);
-                    acc1 = b.fma(bc(d * (sc1 & 15)), acc1);
-                    mins += dmin * ((sc0 >>> 4) * s16[so + 16 * i + is] + (sc1 >>> 4) * s16[so + 16 * i + is + 1]);
+                    for (int half = 0; half < 2; half++) {
+                        int xl = xo + 256 * i + 128 * n + 32 * j + 16 * half;
+                        FloatVector s = FloatVector.zero(F);
+                        for (int c = 0; c < 16; c += 8) {
+                            IntVector v = u8(w, q + 16 * half + c);
+                            s = toFloat(v.lanewise(VectorOperators.LSHR, 2 * j).and(3)).fma(xv(x, xl + c), s);
+                        }
+                        int is = 8 * n + 2 * j + half;
+                        int sc = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, bo + Q2_K.OFF_SCALES + is) & 0xFF;
+                        acc = s.fma(bc(d * (sc & 15)), acc);
+                        mins += dmin * (sc >>> 4) * s16[so + 16 * i + is];
+                    }
                 }
             }
         }
-        return Simd.sum(acc0.add(acc1)) - mins;
+        return Simd.sum(acc) - mins;
     }
 
     // ---- Q3_K: sixteen sub-blocks of 16, signed 6-bit scales, 3-bit levels (bit pairs + hmask bit) ----
@@ -260,43 +250,33 @@ final class KQuantKernels {
 
     /** Σ_j d·sc_j·(Σ q·x − 4·Σx), q = bit pair | hmask bit << 2. */
     static float dotQ3_K(MemorySegment w, long off, float[] x, int xo, float[] s16, int so, int nb) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         float offsets = 0;
         for (int i = 0; i < nb; i++) {
             long bo = off + (long) i * Q3_K.BLOCK_BYTES;
             float d = half(w, bo + Q3_K.OFF_D);
-            IntVector h0 = u8(w, bo + Q3_K.OFF_HMASK);
-            IntVector h1 = u8(w, bo + Q3_K.OFF_HMASK + 8);
-            IntVector h2 = u8(w, bo + Q3_K.OFF_HMASK + 16);
-            IntVector h3 = u8(w, bo + Q3_K.OFF_HMASK + 24);
             for (int n = 0; n < 2; n++) {
                 long q = bo + Q3_K.OFF_QS + 32L * n;
-                IntVector v0 = u8(w, q);
-                IntVector v1 = u8(w, q + 8);
-                IntVector v2 = u8(w, q + 16);
-                IntVector v3 = u8(w, q + 24);
                 for (int j = 0; j < 4; j++) {
-                    int shift = 2 * j;
                     int m = 4 * n + j;
-                    int xl = xo + 256 * i + 128 * n + 32 * j;
-                    FloatVector a = toFloat(level3(v0, h0, shift, m)).mul(xv(x, xl))
-                            .add(toFloat(level3(v1, h1, shift, m)).mul(xv(x, xl + 8)));
-                    FloatVector b = toFloat(level3(v2, h2, shift, m)).mul(xv(x, xl + 16))
-                            .add(toFloat(level3(v3, h3, shift, m)).mul(xv(x, xl + 24)));
-                    int is = 8 * n + 2 * j;
-                    float d0 = d * scaleQ3(w, bo + Q3_K.OFF_SCALES, is);
-                    float d1 = d * scaleQ3(w, bo + Q3_K.OFF_SCALES, is + 1);
-                    acc0 = a.fma(bc(d0), acc0);
-                    acc1 = b.fma(bc(d1), acc1);
-                    offsets += d0 * s16[so + 16 * i + is] + d1 * s16[so + 16 * i + is + 1];
+                    for (int half = 0; half < 2; half++) {
+                        int xl = xo + 256 * i + 128 * n + 32 * j + 16 * half;
+                        FloatVector s = FloatVector.zero(F);
+                        for (int c = 0; c < 16; c += 8) {
+                            IntVector v = u8(w, q + 16 * half + c);
+                            IntVector h = u8(w, bo + Q3_K.OFF_HMASK + 16 * half + c);
+                            IntVector level = v.lanewise(VectorOperators.LSHR, 2 * j).and(3)
+                                    .or(h.lanewise(VectorOperators.LSHR, m).and(1).lanewise(VectorOperators.LSHL, 2));
+                            s = toFloat(level).fma(xv(x, xl + c), s);
+                        }
+                        int is = 8 * n + 2 * j + half;
+                        float dl = d * scaleQ3(w, bo + Q3_K.OFF_SCALES, is);
+                        acc = s.fma(bc(dl), acc);
+                        offsets += dl * s16[so + 16 * i + is];
+                    }
                 }
             }
         }
-        return Simd.sum(acc0.add(acc1)) - 4 * offsets;
-    }
-
-    private static IntVector level3(IntVector q, IntVector h, int shift, int m) {
-        return q.lanewise(VectorOperators.LSHR, shift).and(3).or(h.lanewise(VectorOperators.LSHR, m).and(1).lanewise(VectorOperators.LSHL, 2));
+        return Simd.sum(acc) - 4 * offsets;
     }
 }

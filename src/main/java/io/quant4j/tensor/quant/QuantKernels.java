@@ -29,17 +29,16 @@ import static io.quant4j.tensor.Simd.u8;
  */
 final class QuantKernels {
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
-    /** Per-lane shifts that bring bit (8p + lane) of a Q5 qh word down to bit 0, for lanes part p. */
-    private static final IntVector[] QH_SHIFT = new IntVector[4];
+    /**
+     * Lane shifts 0..31: lanes 8p..8p+7 bring bits 8p..8p+7 of a Q5 qh word down to bit 0. An int[], not an
+     * IntVector[]: a vector read from an object array reaches C2 as the abstract IntVector and is not unboxed.
+     */
+    private static final int[] QH_SHIFT = new int[32];
     private static final ByteVector IQ4NL_TABLE = ByteVector.fromArray(B16, IQ4_NL.VALUES, 0);
 
     static {
-        for (int p = 0; p < 4; p++) {
-            int[] s = new int[8];
-            for (int i = 0; i < 8; i++) {
-                s[i] = 8 * p + i;
-            }
-            QH_SHIFT[p] = IntVector.fromArray(Simd.I, s, 0);
+        for (int i = 0; i < 32; i++) {
+            QH_SHIFT[i] = i;
         }
     }
 
@@ -71,31 +70,26 @@ final class QuantKernels {
 
     // ---- Q8_0: half d; i8 qs[32] ----
 
-    /** Σ q·x over one block (four 8-lane products in two chains). */
-    private static FloatVector q8_0(MemorySegment w, long qs, float[] x, int xo) {
-        FloatVector s0 = toFloat(Simd.s8(w, qs)).mul(FloatVector.fromArray(F, x, xo));
-        FloatVector s1 = toFloat(Simd.s8(w, qs + 8)).mul(FloatVector.fromArray(F, x, xo + 8));
-        s0 = toFloat(Simd.s8(w, qs + 16)).fma(FloatVector.fromArray(F, x, xo + 16), s0);
-        s1 = toFloat(Simd.s8(w, qs + 24)).fma(FloatVector.fromArray(F, x, xo + 24), s1);
-        return s0.add(s1);
-    }
+    /*
+     * Kernel shape rule: one block per loop iteration and one widening load per inner iteration. C2 parses every
+     * Vector API call site of a method (with its inlined intrinsic plumbing) before it unrolls loops; a loop body
+     * with many conversion call sites passes its inlining node budget (NodeCountInliningCutoff), the rest of the
+     * body is left as calls, and every vector crossing those calls is boxed on the heap — tens of MB per
+     * matrix-vector product. Constant-trip inner loops are unrolled after parsing, so they cost nothing there.
+     */
 
     static float dotQ8_0(MemorySegment w, long off, float[] x, int xo, int nb) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        int b = 0;
-        for (; b + 1 < nb; b += 2) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++) {
             long bo = off + (long) b * Q8_0.BLOCK_BYTES;
-            float d0 = half(w, bo);
-            float d1 = half(w, bo + Q8_0.BLOCK_BYTES);
-            acc0 = q8_0(w, bo + Q8_0.OFF_QS, x, xo + 32 * b).fma(FloatVector.broadcast(F, d0), acc0);
-            acc1 = q8_0(w, bo + Q8_0.BLOCK_BYTES + Q8_0.OFF_QS, x, xo + 32 * b + 32).fma(FloatVector.broadcast(F, d1), acc1);
+            int o = xo + 32 * b;
+            FloatVector s = FloatVector.zero(F);
+            for (int c = 0; c < 32; c += 8) {
+                s = toFloat(Simd.s8(w, bo + Q8_0.OFF_QS + c)).fma(FloatVector.fromArray(F, x, o + c), s);
+            }
+            acc = s.fma(FloatVector.broadcast(F, half(w, bo)), acc);
         }
-        if (b < nb) {
-            long bo = off + (long) b * Q8_0.BLOCK_BYTES;
-            acc0 = q8_0(w, bo + Q8_0.OFF_QS, x, xo + 32 * b).fma(FloatVector.broadcast(F, half(w, bo)), acc0);
-        }
-        return Simd.sum(acc0.add(acc1));
+        return Simd.sum(acc);
     }
 
     static void dequantQ8_0(MemorySegment w, long off, float[] y, int yo, int nb) {
@@ -110,38 +104,28 @@ final class QuantKernels {
 
     // ---- Q4_0 / Q4_1: low nibbles are values 0-15, high nibbles 16-31 ----
 
-    /** Σ q·x for the 32 unsigned nibbles at {@code qs}. */
+    /** Σ q·x for the 32 unsigned nibbles at {@code qs} (low nibbles are values 0-15, high nibbles 16-31). */
     private static FloatVector q4(MemorySegment w, long qs, float[] x, int xo) {
-        IntVector a = u8(w, qs);
-        IntVector b = u8(w, qs + 8);
-        FloatVector s0 = toFloat(a.and(15)).mul(FloatVector.fromArray(F, x, xo));
-        FloatVector s1 = toFloat(b.and(15)).mul(FloatVector.fromArray(F, x, xo + 8));
-        s0 = toFloat(a.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(F, x, xo + 16), s0);
-        s1 = toFloat(b.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(F, x, xo + 24), s1);
-        return s0.add(s1);
+        FloatVector s = FloatVector.zero(F);
+        for (int c = 0; c < 16; c += 8) {
+            IntVector a = u8(w, qs + c);
+            s = toFloat(a.and(15)).fma(FloatVector.fromArray(F, x, xo + c), s);
+            s = toFloat(a.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(F, x, xo + 16 + c), s);
+        }
+        return s;
     }
 
     /** Σ_b d_b·(Σ q·x − 8·Σx). */
     static float dotQ4_0(MemorySegment w, long off, float[] x, int xo, float[] s32, int so, int nb) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         float offsets = 0;
-        int b = 0;
-        for (; b + 1 < nb; b += 2) {
+        for (int b = 0; b < nb; b++) {
             long bo = off + (long) b * Q4_0.BLOCK_BYTES;
-            float d0 = half(w, bo);
-            float d1 = half(w, bo + Q4_0.BLOCK_BYTES);
-            offsets += d0 * s32[so + b] + d1 * s32[so + b + 1];
-            acc0 = q4(w, bo + Q4_0.OFF_QS, x, xo + 32 * b).fma(FloatVector.broadcast(F, d0), acc0);
-            acc1 = q4(w, bo + Q4_0.BLOCK_BYTES + Q4_0.OFF_QS, x, xo + 32 * b + 32).fma(FloatVector.broadcast(F, d1), acc1);
+            float d = half(w, bo);
+            offsets += d * s32[so + b];
+            acc = q4(w, bo + Q4_0.OFF_QS, x, xo + 32 * b).fma(FloatVector.broadcast(F, d), acc);
         }
-        if (b < nb) {
-            long bo = off + (long) b * Q4_0.BLOCK_BYTES;
-            float d0 = half(w, bo);
-            offsets += d0 * s32[so + b];
-            acc0 = q4(w, bo + Q4_0.OFF_QS, x, xo + 32 * b).fma(FloatVector.broadcast(F, d0), acc0);
-        }
-        return Simd.sum(acc0.add(acc1)) - 8 * offsets;
+        return Simd.sum(acc) - 8 * offsets;
     }
 
     static void dequantQ4_0(MemorySegment w, long off, float[] y, int yo, int nb) {
@@ -174,17 +158,16 @@ final class QuantKernels {
     /** Σ q·x for 32 five-bit values: nibbles at {@code qs}, fifth bits in {@code qh}. */
     private static FloatVector q5(MemorySegment w, long qs, int qh, float[] x, int xo) {
         IntVector h = IntVector.broadcast(Simd.I, qh);
-        IntVector a = u8(w, qs);
-        IntVector b = u8(w, qs + 8);
-        IntVector q0 = a.and(15).or(h.lanewise(VectorOperators.LSHR, QH_SHIFT[0]).lanewise(VectorOperators.LSHL, 4).and(16));
-        IntVector q1 = b.and(15).or(h.lanewise(VectorOperators.LSHR, QH_SHIFT[1]).lanewise(VectorOperators.LSHL, 4).and(16));
-        IntVector q2 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, QH_SHIFT[2]).lanewise(VectorOperators.LSHL, 4).and(16));
-        IntVector q3 = b.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, QH_SHIFT[3]).lanewise(VectorOperators.LSHL, 4).and(16));
-        FloatVector s0 = toFloat(q0).mul(FloatVector.fromArray(F, x, xo));
-        FloatVector s1 = toFloat(q1).mul(FloatVector.fromArray(F, x, xo + 8));
-        s0 = toFloat(q2).fma(FloatVector.fromArray(F, x, xo + 16), s0);
-        s1 = toFloat(q3).fma(FloatVector.fromArray(F, x, xo + 24), s1);
-        return s0.add(s1);
+        FloatVector s = FloatVector.zero(F);
+        for (int p = 0; p < 2; p++) {
+            IntVector a = u8(w, qs + 8 * p);
+            IntVector lo = a.and(15).or(h.lanewise(VectorOperators.LSHR, IntVector.fromArray(Simd.I, QH_SHIFT, 8 * p)).lanewise(VectorOperators.LSHL, 4).and(16));
+            IntVector hi = a.lanewise(VectorOperators.LSHR, 4)
+                    .or(h.lanewise(VectorOperators.LSHR, IntVector.fromArray(Simd.I, QH_SHIFT, 16 + 8 * p)).lanewise(VectorOperators.LSHL, 4).and(16));
+            s = toFloat(lo).fma(FloatVector.fromArray(F, x, xo + 8 * p), s);
+            s = toFloat(hi).fma(FloatVector.fromArray(F, x, xo + 16 + 8 * p), s);
+        }
+        return s;
     }
 
     /** Σ_b d_b·(Σ q·x − 16·Σx). */
@@ -225,11 +208,12 @@ final class QuantKernels {
             ByteVector hi = qs.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
                     .selectFrom(IQ4NL_TABLE);
             int o = xo + 32 * b;
-            FloatVector s0 = toFloat((IntVector) lo.convertShape(VectorOperators.B2I, Simd.I, 0)).mul(FloatVector.fromArray(F, x, o));
-            FloatVector s1 = toFloat((IntVector) lo.convertShape(VectorOperators.B2I, Simd.I, 1)).mul(FloatVector.fromArray(F, x, o + 8));
-            s0 = toFloat((IntVector) hi.convertShape(VectorOperators.B2I, Simd.I, 0)).fma(FloatVector.fromArray(F, x, o + 16), s0);
-            s1 = toFloat((IntVector) hi.convertShape(VectorOperators.B2I, Simd.I, 1)).fma(FloatVector.fromArray(F, x, o + 24), s1);
-            acc = s0.add(s1).fma(FloatVector.broadcast(F, half(w, bo + IQ4_NL.OFF_D)), acc);
+            FloatVector s = FloatVector.zero(F);
+            for (int p = 0; p < 2; p++) {
+                s = toFloat((IntVector) lo.convertShape(VectorOperators.B2I, Simd.I, p)).fma(FloatVector.fromArray(F, x, o + 8 * p), s);
+                s = toFloat((IntVector) hi.convertShape(VectorOperators.B2I, Simd.I, p)).fma(FloatVector.fromArray(F, x, o + 16 + 8 * p), s);
+            }
+            acc = s.fma(FloatVector.broadcast(F, half(w, bo + IQ4_NL.OFF_D)), acc);
         }
         return Simd.sum(acc);
     }
