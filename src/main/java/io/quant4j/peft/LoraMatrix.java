@@ -61,8 +61,9 @@ public final class LoraMatrix extends WeightMatrix {
     @Override
     public void matVec(float[] x, float[] out, int from, int to) {
         float[] ax = lowRank(x, 0);
+        base.matVec(x, out, from, to); // the base's fast path (its integer kernels where it has them)
         for (int r = from; r < to; r++) {
-            out[r] = base.dot(r, x, 0) + update(r, ax);
+            out[r] += update(r, ax);
         }
     }
 

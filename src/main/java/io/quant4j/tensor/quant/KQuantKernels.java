@@ -42,7 +42,7 @@ final class KQuantKernels {
      * The same from the 12 bytes read as one long (bytes 0-7) and one int (8-11): scalar shifts only, so the kernels
      * that call it stay small for C2's inlining budget (two segment reads per super-block instead of six per pair).
      */
-    private static int scaleMinK4(long lo8, int hi4, int j) {
+    static int scaleMinK4(long lo8, int hi4, int j) {
         if (j < 4) {
             return byteAt(lo8, hi4, j) & 63 | (byteAt(lo8, hi4, j + 4) & 63) << 8;
         }

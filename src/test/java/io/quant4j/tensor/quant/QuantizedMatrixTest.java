@@ -130,12 +130,30 @@ class QuantizedMatrixTest {
     void matVecUsesEveryRow() {
         Random r = new Random(9);
         try (Arena arena = Arena.ofConfined()) {
-            WeightMatrix m = randomMatrix(GgmlType.Q6_K, r, arena);
-            float[] x = randomVector(r, COLS);
-            float[] out = new float[ROWS];
-            m.matVec(x, out, 0, ROWS);
-            for (int i = 0; i < ROWS; i++) {
-                assertThat(out[i]).isEqualTo(m.dot(i, x, 0));
+            // Q5_K multiplies float activations in matVec too: exactly dot's result. Q6_K goes through the int8
+            // activations (IntDotKernels): dot's float result within the activation rounding (checked tightly in
+            // IntDotKernelsTest); a row computed alone must equal its value in the whole product.
+            for (GgmlType type : new GgmlType[] {GgmlType.Q5_K, GgmlType.Q6_K}) {
+                WeightMatrix m = randomMatrix(type, r, arena);
+                float[] x = randomVector(r, COLS);
+                float[] out = new float[ROWS];
+                m.matVec(x, out, 0, ROWS);
+                float[] row = new float[COLS];
+                for (int i = 0; i < ROWS; i++) {
+                    float[] alone = new float[ROWS];
+                    m.matVec(x, alone, i, i + 1);
+                    assertThat(out[i]).as("%s row %d", type, i).isEqualTo(alone[i]);
+                    if (type == GgmlType.Q5_K || !QuantizedMatrix.Q8_ACTIVATIONS) {
+                        assertThat(out[i]).as("%s row %d", type, i).isEqualTo(m.dot(i, x, 0));
+                    } else {
+                        m.dequantizeRow(i, row, 0);
+                        double mag = 0;
+                        for (int j = 0; j < COLS; j++) {
+                            mag += Math.abs(row[j] * x[j]);
+                        }
+                        assertThat((double) out[i]).as("%s row %d", type, i).isCloseTo(m.dot(i, x, 0), org.assertj.core.api.Assertions.within(0.02 * mag));
+                    }
+                }
             }
         }
     }
