@@ -65,6 +65,19 @@ public final class Simd {
         return f;
     }
 
+    /** Eight halves at {@code off} sign-extended into int lanes. */
+    public static IntVector s16(MemorySegment w, long off) {
+        return (IntVector) ShortVector.fromMemorySegment(S8, w, off, LE).convertShape(VectorOperators.S2I, I, 0);
+    }
+
+    /**
+     * {@link #halfToFloat} for halves known to be finite (exponent below 31): no special-value test, so a kernel can
+     * check a whole row once instead (see F16Matrix) and redo it through the exact path if needed.
+     */
+    public static FloatVector finiteHalfToFloat(IntVector h) {
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(HALF_EXP_BIAS);
+    }
+
     /** Eight halves at {@code off} as floats. */
     public static FloatVector f16(MemorySegment w, long off) {
         return halfToFloat((IntVector) ShortVector.fromMemorySegment(S8, w, off, LE).convertShape(VectorOperators.S2I, I, 0));
