@@ -49,19 +49,24 @@ public final class GreedyTrace {
         }
     }
 
+    /** Prints the batched-prompt trace, then the token-by-token one: ids line, then LOGIT_ROWS logit lines, each. */
     public static void main(String[] args) {
-        Trace t = run(Path.of(args[0]), Integer.parseInt(args[1]), true, Boolean.parseBoolean(args[2]));
         StringBuilder sb = new StringBuilder();
-        for (int id : t.tokens()) {
-            sb.append(id).append(' ');
-        }
-        System.out.println(sb.toString().strip());
-        for (float[] row : t.logits()) {
-            StringBuilder r = new StringBuilder();
-            for (float v : row) {
-                r.append(String.format(Locale.ROOT, "%.9g ", v));
+        for (boolean batched : new boolean[] {true, false}) {
+            Trace t = run(Path.of(args[0]), Integer.parseInt(args[1]), batched, Boolean.parseBoolean(args[2]));
+            for (int id : t.tokens()) {
+                sb.append(id).append(' ');
             }
-            System.out.println(r.toString().strip());
+            sb.setLength(sb.length() - 1);
+            sb.append('\n');
+            for (float[] row : t.logits()) {
+                for (float v : row) {
+                    sb.append(String.format(Locale.ROOT, "%.9g ", v));
+                }
+                sb.setLength(sb.length() - 1);
+                sb.append('\n');
+            }
         }
+        System.out.print(sb);
     }
 }
