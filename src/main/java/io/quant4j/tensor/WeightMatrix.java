@@ -51,6 +51,16 @@ public abstract class WeightMatrix {
         this.rowBytes = 0;
     }
 
+    /** The type, layout and shape of {@code like}: for wrappers that compute on top of another matrix (ggml or not). */
+    protected WeightMatrix(WeightMatrix like) {
+        this.type = like.type;
+        this.format = like.format;
+        this.data = like.data;
+        this.rows = like.rows;
+        this.cols = like.cols;
+        this.rowBytes = like.rowBytes;
+    }
+
     /** The ggml type, or null for a layout outside ggml (see {@link #format()}). */
     public GgmlType type() {
         return type;
