@@ -33,6 +33,12 @@ public final class LoraMatrix extends WeightMatrix {
         return base;
     }
 
+    /** The base's bytes plus the adapter's float A and B. */
+    @Override
+    public long storageBytes() {
+        return base.storageBytes() + 4L * (a.length + b.length);
+    }
+
     private float[] lowRank(float[] x, int xOffset) {
         float[] ax = new float[rank];
         for (int j = 0; j < rank; j++) {

@@ -87,6 +87,11 @@ public abstract class WeightMatrix {
         return rowBytes;
     }
 
+    /** Bytes the weights occupy in their stored form (scales and other side tables included). */
+    public long storageBytes() {
+        return rowBytes * rows;
+    }
+
     /** Σ_j W[row, j] · x[xOffset + j] over the whole row. */
     public abstract float dot(int row, float[] x, int xOffset);
 
