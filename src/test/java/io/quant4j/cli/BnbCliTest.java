@@ -93,6 +93,8 @@ class BnbCliTest {
         assertError(CliRunner.run("generate", "-m", hf, "--load-in-4bit", "--bnb-4bit-quant-type", "int4", "-p", "x"), "nf4 or fp4");
         assertError(CliRunner.run("generate", "-m", hf, "--load-in-4bit", "--blocksize", "48", "-p", "x"), "power of two from 32 to 4096");
         assertError(CliRunner.run("bnb", "-m", hf, "-o", tmp.resolve("x").toString()), "--load-in-8bit or --load-in-4bit");
+        assertError(CliRunner.run("bnb", "-m", hf, "--load-in-8bit", "--lora", tmp.toString(), "-o", tmp.resolve("x").toString()),
+                "bnb does not take --lora");
     }
 
     @Test
