@@ -18,5 +18,8 @@ echo "F32: $(ppl -m "$model")"
 for cfg in stories260k-layers stories260k-layers-distill stories260k-qlora; do
   out=$(sed -n 's/^output_dir: *//p' examples/finetune/$cfg.yml)
   ./quant4j finetune examples/finetune/$cfg.yml -t 2 | tee target/finetune/$cfg.log | grep -E '^(eval step|step [0-9]+/[0-9]+ .*(/|ETA 0m00s))' | tail -2
-  echo "$cfg: base $(ppl -m "$out/quantized-base.gguf"), fine-tuned $(ppl -m "$out/quantized-base.gguf" --lora "$out")"
+  # the base as trained on: quantized-base.gguf, or for load_in_4bit the model plus its --load-in-4bit flags
+  base=$(sed -n 's/^ *"trained_on" *: *"\(.*\)",*$/\1/p' "$out/quant4j_training.json")
+  # shellcheck disable=SC2086 # $base is a path followed by flags
+  echo "$cfg: base $(ppl -m $base), fine-tuned $(ppl -m $base --lora "$out")"
 done

@@ -202,10 +202,10 @@ public final class BenchCommand implements Callable<Integer> {
         long bytes = 0;
         for (LlamaWeights.Layer l : w.layers()) {
             for (WeightMatrix m : l.matrices()) {
-                bytes += m.rowBytes() * m.rows();
+                bytes += m.storageBytes();
             }
         }
-        bytes += w.output().rowBytes() * w.output().rows();
+        bytes += w.output().storageBytes();
         return bytes + w.tokenEmbedding().rowBytes();
     }
 
@@ -222,7 +222,7 @@ public final class BenchCommand implements Callable<Integer> {
     static long totalBytes(LlamaWeights w) {
         long bytes = 0;
         for (WeightMatrix m : distinctMatrices(w)) {
-            bytes += m.rowBytes() * m.rows();
+            bytes += m.storageBytes();
         }
         for (LlamaWeights.Layer l : w.layers()) {
             bytes += 4L * (l.attnNorm().length + l.ffnNorm().length);
@@ -266,10 +266,12 @@ public final class BenchCommand implements Callable<Integer> {
                 // fall through to the dominant type
             }
         }
-        Map<GgmlType, Long> bytes = new EnumMap<>(GgmlType.class);
+        // by layout name: bitsandbytes and GPTQ matrices have no ggml type
+        Map<String, Long> bytes = new java.util.HashMap<>();
         for (WeightMatrix m : distinctMatrices(w)) {
-            bytes.merge(m.type(), m.rowBytes() * m.rows(), Long::sum);
+            bytes.merge(m.format(), m.storageBytes(), Long::sum);
         }
-        return bytes.entrySet().stream().max(Map.Entry.comparingByValue()).map(e -> e.getKey().name()).orElse("?");
+        return bytes.entrySet().stream().max(Map.Entry.<String, Long>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
+                .map(Map.Entry::getKey).orElse("?");
     }
 }

@@ -41,6 +41,10 @@ public final class BnbCommand implements Callable<Integer> {
         if (o == null) {
             throw new UserException("say how to quantize: --load-in-8bit or --load-in-4bit [--bnb-4bit-quant-type nf4|fp4] [--double-quant]");
         }
+        if (modelOptions.lora != null) {
+            // the checkpoint holds the quantized base only; an adapter is applied when the checkpoint is run
+            throw new UserException("bnb does not take --lora: save the base, then run it with --lora DIR (or merge the adapter first)");
+        }
         if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
             throw new UserException(outDir + ": exists and is not a folder");
         }

@@ -71,12 +71,11 @@ public final class ModelOptions {
         if (bnb == null) {
             return LoadedModel.load(modelPath(), tokenizer, lora);
         }
-        if (lora != null) {
-            throw new UserException("--lora together with --load-in-8bit/--load-in-4bit is not supported yet");
-        }
         LoadedModel loaded = LoadedModel.load(modelPath(), tokenizer);
         try {
-            return loaded.withWeights(BnbModel.quantize(loaded.weights(), bnb));
+            loaded = loaded.withWeights(BnbModel.quantize(loaded.weights(), bnb));
+            // as PEFT on a bitsandbytes model: the LoRA pairs wrap the quantized projections
+            return lora == null ? loaded : loaded.withAdapter(lora);
         } catch (RuntimeException e) {
             loaded.close();
             throw e;

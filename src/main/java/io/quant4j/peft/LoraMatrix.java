@@ -6,7 +6,7 @@ import io.quant4j.tensor.WeightMatrix;
  * A base weight of any type with a LoRA update on top, for inference: W' = W + scale · B·A with A [r × cols] and
  * B [rows × r] (rows in the base's order). {@link #matVec} computes A·x once per call and then
  * base·x + scale · B·(A·x) row by row, so the update costs r·(rows + cols) per token instead of a merged matrix.
- * It reports the base's type, but its values are not the base's bytes: writers must go through
+ * It reports the base's type (or layout), but its values are not the base's bytes: writers must go through
  * {@link #dequantizeRow} (the merged row).
  */
 public final class LoraMatrix extends WeightMatrix {
@@ -17,7 +17,7 @@ public final class LoraMatrix extends WeightMatrix {
     private final float scale;
 
     public LoraMatrix(WeightMatrix base, float[] a, float[] b, int rank, double scale) {
-        super(base.type(), base.data(), base.rows(), base.cols());
+        super(base); // also over layouts outside ggml (bitsandbytes, GPTQ), which have no ggml type
         if (a.length != rank * base.cols() || b.length != base.rows() * rank) {
             throw new IllegalArgumentException("LoRA A/B of " + a.length + "/" + b.length + " values do not fit rank " + rank
                     + " over " + base.rows() + "x" + base.cols());
@@ -31,6 +31,12 @@ public final class LoraMatrix extends WeightMatrix {
 
     public WeightMatrix base() {
         return base;
+    }
+
+    /** The base's bytes plus the adapter's float A and B. */
+    @Override
+    public long storageBytes() {
+        return base.storageBytes() + 4L * (a.length + b.length);
     }
 
     private float[] lowRank(float[] x, int xOffset) {
@@ -61,7 +67,7 @@ public final class LoraMatrix extends WeightMatrix {
     @Override
     public void matVec(float[] x, float[] out, int from, int to) {
         float[] ax = lowRank(x, 0);
-        base.matVec(x, out, from, to); // the base's fast path (its integer kernels where it has them)
+        base.matVec(x, out, from, to); // the base's own kernel: integer kernels, LLM.int8's once-per-call outlier split
         for (int r = from; r < to; r++) {
             out[r] += update(r, ax);
         }

@@ -63,6 +63,14 @@ public final class LoadedModel implements AutoCloseable {
         }
     }
 
+    /**
+     * This model with a PEFT adapter folder on top (e.g. over weights quantized at load). The result takes over this
+     * model's resources: close the result, not this one.
+     */
+    public LoadedModel withAdapter(Path loraDir) {
+        return new LoadedModel(path, withAdapter(weights, loraDir), tokenizer);
+    }
+
     private static ModelWeights withAdapter(ModelWeights base, Path loraDir) {
         PeftAdapter adapter = PeftAdapter.read(loraDir);
         Arena arena = Arena.ofShared();

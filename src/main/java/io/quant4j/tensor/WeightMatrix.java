@@ -51,6 +51,16 @@ public abstract class WeightMatrix {
         this.rowBytes = 0;
     }
 
+    /** The type, layout and shape of {@code like}: for wrappers that compute on top of another matrix (ggml or not). */
+    protected WeightMatrix(WeightMatrix like) {
+        this.type = like.type;
+        this.format = like.format;
+        this.data = like.data;
+        this.rows = like.rows;
+        this.cols = like.cols;
+        this.rowBytes = like.rowBytes;
+    }
+
     /** The ggml type, or null for a layout outside ggml (see {@link #format()}). */
     public GgmlType type() {
         return type;
@@ -75,6 +85,11 @@ public abstract class WeightMatrix {
 
     public long rowBytes() {
         return rowBytes;
+    }
+
+    /** Bytes the weights occupy in their stored form (scales and other side tables included). */
+    public long storageBytes() {
+        return rowBytes * rows;
     }
 
     /** Σ_j W[row, j] · x[xOffset + j] over the whole row. */

@@ -43,6 +43,49 @@ class BnbCliTest {
         assertThat(i.out()).contains("bitsandbytes NF4 b64 +DQ").contains("weight.quant_state.bitsandbytes__nf4");
     }
 
+    /** A LoRA adapter trained on the F32 model, applied over weights quantized at load (as PEFT on a bitsandbytes model). */
+    @Test
+    void loraOnTopOfTheQuantizedBase() throws IOException {
+        String stories = Shared.file("models/stories260K/stories260K.gguf").toString();
+        Path data = tmp.resolve("d.jsonl");
+        Files.writeString(data, "{\"text\": \"Once upon a time, there was a little cat named Tom. Tom liked to play with a red ball.\"}\n".repeat(3));
+        Path adapter = tmp.resolve("adapter");
+        Path cfg = tmp.resolve("lora.yml");
+        Files.writeString(cfg, "base_model: " + stories + "\nadapter: lora\nlora_r: 4\nlora_target_linear: true\nsequence_len: 32\n"
+                + "datasets: [{path: " + data + ", type: completion}]\nmax_steps: 2\nlearning_rate: 1e-2\nlr_scheduler: constant\noutput_dir: " + adapter + "\n");
+        CliRunner train = CliRunner.run("finetune", cfg.toString());
+        assertThat(train.exitCode()).as(train.err() + train.out()).isZero();
+        Path text = tmp.resolve("t.txt");
+        Files.writeString(text, "Once upon a time, there was a little girl named Lily. She liked to play with her ball in the park. ".repeat(4));
+        for (String[] load : new String[][] {{"--load-in-4bit", "--bnb-4bit-quant-type", "nf4", "--double-quant"}, {"--load-in-8bit"}}) {
+            CliRunner plain = CliRunner.run(with(new String[] {"perplexity", "-m", stories, "-f", text.toString(), "-c", "32"}, load));
+            CliRunner adapted = CliRunner.run(with(new String[] {"perplexity", "-m", stories, "--lora", adapter.toString(), "-f", text.toString(), "-c", "32"}, load));
+            assertThat(adapted.exitCode()).as(adapted.err()).isZero();
+            assertThat(finalEstimate(adapted)).as(load[0]).isNotEqualTo(finalEstimate(plain));
+            CliRunner g = CliRunner.run(with(new String[] {"generate", "-m", stories, "--lora", adapter.toString(), "-p", "Once upon a time", "-n", "8", "--temp", "0"}, load));
+            assertThat(g.exitCode()).as(g.err()).isZero();
+            assertThat(g.out()).startsWith("Once upon a time");
+            CliRunner bench = CliRunner.run(with(new String[] {"bench", "-m", stories, "--lora", adapter.toString(), "-p", "8", "-n", "4", "-r", "1"}, load));
+            assertThat(bench.exitCode()).as(bench.err()).isZero();
+            assertThat(bench.out()).contains("tg4");
+        }
+        assertError(CliRunner.run("generate", "-m", stories, "--load-in-4bit", "--lora", tmp.resolve("nope").toString(), "-p", "x"),
+                "no such adapter folder");
+    }
+
+    private static String[] with(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    private static String finalEstimate(CliRunner r) {
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Final estimate: PPL = ([0-9.]+)").matcher(r.out());
+        assertThat(m.find()).as(r.out()).isTrue();
+        return m.group(1);
+    }
+
     @Test
     void badOptions() {
         String hf = Shared.file("models/stories260K/hf").toString();
@@ -50,6 +93,8 @@ class BnbCliTest {
         assertError(CliRunner.run("generate", "-m", hf, "--load-in-4bit", "--bnb-4bit-quant-type", "int4", "-p", "x"), "nf4 or fp4");
         assertError(CliRunner.run("generate", "-m", hf, "--load-in-4bit", "--blocksize", "48", "-p", "x"), "power of two from 32 to 4096");
         assertError(CliRunner.run("bnb", "-m", hf, "-o", tmp.resolve("x").toString()), "--load-in-8bit or --load-in-4bit");
+        assertError(CliRunner.run("bnb", "-m", hf, "--load-in-8bit", "--lora", tmp.toString(), "-o", tmp.resolve("x").toString()),
+                "bnb does not take --lora");
     }
 
     @Test

@@ -15,6 +15,11 @@ import io.quant4j.quantize.FileType;
 import io.quant4j.quantize.GgufQuantizer;
 import io.quant4j.quantize.LayerSelection;
 import io.quant4j.quantize.QuantizeOptions;
+import io.quant4j.quantize.bnb.BnbModel;
+import io.quant4j.quantize.bnb.BnbOptions;
+import io.quant4j.peft.LoraMatrix;
+import io.quant4j.tensor.WeightMatrix;
+import io.quant4j.tensor.bnb.Blockwise4bitMatrix;
 import io.quant4j.runtime.LoadedModel;
 import io.quant4j.tensor.GgmlType;
 import io.quant4j.testing.Shared;
@@ -108,6 +113,41 @@ class AdapterRoundTripTest {
             assertThat(merged.tensor("blk.0.attn_q.weight").type()).isEqualTo(GgmlType.F32);
             assertThat(merged.tensor("blk.4.ffn_up.weight").type()).isEqualTo(GgmlType.F32);
         }
+    }
+
+    /**
+     * QLoRA's round trip: train on stories260K quantized to NF4 + double quantization at load, save the adapter, load
+     * it as {@code --lora DIR --load-in-4bit --bnb-4bit-quant-type nf4 --double-quant} does (quantize the same base
+     * again, then wrap its NF4 projections): the logits agree with the trained model's in memory within 1e-4 (training
+     * runs in double, inference in float).
+     */
+    @Test
+    void onAnNf4BaseQuantizedAtLoad() {
+        Path stories = Shared.file("models/stories260K/stories260K.gguf");
+        BnbOptions nf4 = BnbOptions.fourBit("nf4", true, 64);
+        Path adapterDir = dir.resolve("adapter");
+        double[] expected;
+        try (ModelWeights weights = BnbModel.quantize(io.quant4j.model.ModelLoader.loadWeights(stories), nf4)) {
+            assertThat(weights.weights().layers().get(0).attnQ()).isInstanceOf(Blockwise4bitMatrix.class);
+            TrainableLlama model = trained(weights);
+            expected = model.logits(tokens);
+            AdapterExport.of(model, plan(), "stories260K").write(adapterDir);
+        }
+        try (LoadedModel plain = nf4(stories, nf4)) {
+            assertThat(maxDifference(expected, plain)).as("the adapter changes the logits").isGreaterThan(1e-2);
+        }
+        try (LoadedModel adapted = nf4(stories, nf4).withAdapter(adapterDir)) {
+            WeightMatrix q0 = adapted.weights().weights().layers().get(0).attnQ();
+            assertThat(q0).isInstanceOf(LoraMatrix.class);
+            assertThat(((LoraMatrix) q0).base()).isInstanceOf(Blockwise4bitMatrix.class);
+            assertThat(q0.format()).isEqualTo("NF4 b64 +DQ");
+            assertThat(maxDifference(expected, adapted)).isLessThan(1e-4);
+        }
+    }
+
+    private static LoadedModel nf4(Path model, BnbOptions o) {
+        LoadedModel loaded = LoadedModel.load(model, null);
+        return loaded.withWeights(BnbModel.quantize(loaded.weights(), o));
     }
 
     @Test

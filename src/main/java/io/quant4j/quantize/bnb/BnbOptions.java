@@ -31,6 +31,15 @@ public record BnbOptions(Mode mode, String quantType, boolean doubleQuant, int b
         return new BnbOptions(Mode.FOUR_BIT, quantType, doubleQuant, blocksize, 6.0f);
     }
 
+    /** The options of the model-running commands that load a model with these settings. */
+    public String cliFlags() {
+        if (mode == Mode.INT8) {
+            return "--load-in-8bit" + (threshold == 6.0f ? "" : " --llm-int8-threshold " + threshold);
+        }
+        return "--load-in-4bit --bnb-4bit-quant-type " + quantType + (doubleQuant ? " --double-quant" : "")
+                + (blocksize == 64 ? "" : " --blocksize " + blocksize);
+    }
+
     public String describe() {
         return mode == Mode.INT8 ? "LLM.int8 (threshold " + threshold + ")"
                 : quantType.toUpperCase() + " blocksize " + blocksize + (doubleQuant ? " + double quant" : "");

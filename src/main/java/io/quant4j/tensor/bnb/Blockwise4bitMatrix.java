@@ -98,6 +98,12 @@ public final class Blockwise4bitMatrix extends WeightMatrix {
         return code.clone();
     }
 
+    @Override
+    public long storageBytes() {
+        long scales = absmax.nested() ? absmax.codes().byteSize() + absmax.nestedAbsmax().byteSize() : absmax.values().byteSize();
+        return packed.byteSize() + scales;
+    }
+
     private int index(long flat) {
         int b = packed.get(ValueLayout.JAVA_BYTE, flat >>> 1) & 0xFF;
         return (flat & 1) == 0 ? b >>> 4 : b & 15;

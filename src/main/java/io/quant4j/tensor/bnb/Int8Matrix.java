@@ -46,6 +46,11 @@ public final class Int8Matrix extends WeightMatrix {
         return scb;
     }
 
+    @Override
+    public long storageBytes() {
+        return cb.byteSize() + scb.byteSize();
+    }
+
     private long stored(int row) {
         return rowOf == null ? row : rowOf[row];
     }

@@ -236,6 +236,11 @@ public final class GptqMatrix extends WeightMatrix {
     }
 
     @Override
+    public long storageBytes() {
+        return qweight.byteSize() + qzeros.byteSize() + scales.byteSize();
+    }
+
+    @Override
     public void dequantizeRow(int row, float[] out, int outOffset) {
         for (int run = 0; run < runGroup.length; run++) {
             int g = runGroup[run];

@@ -7,6 +7,7 @@ import io.quant4j.format.ModelFormatException;
 import io.quant4j.peft.Projection;
 import io.quant4j.quantize.FileType;
 import io.quant4j.quantize.LayerSelection;
+import io.quant4j.quantize.bnb.BnbOptions;
 import io.quant4j.train.AdamW;
 import io.quant4j.train.LrSchedule;
 import io.quant4j.train.TrainingOptions;
@@ -65,10 +66,22 @@ public record FinetuneConfig(
     public enum Adapter { NONE, LORA, QLORA }
 
     /**
-     * How the base is quantized before training: bitsandbytes-style load_in_4bit / load_in_8bit (decoder linear
-     * layers only, embeddings and lm_head kept, as bitsandbytes does) or a llama.cpp file type mix over chosen layers.
+     * How the base is quantized before training: bitsandbytes' load_in_4bit (NF4/FP4) / load_in_8bit (LLM.int8) at
+     * load ({@code bnb}: decoder linear layers only, embeddings and lm_head kept, as bitsandbytes does), or a llama.cpp
+     * file type mix over chosen layers ({@code fileType}, {@code layers}: quant4j_quantize).
      */
-    public record BaseQuantization(String key, FileType fileType, LayerSelection layers, boolean linearLayersOnly) {
+    public record BaseQuantization(String key, FileType fileType, LayerSelection layers, BnbOptions bnb) {
+        public static BaseQuantization bitsandbytes(String key, BnbOptions bnb) {
+            return new BaseQuantization(key, null, null, bnb);
+        }
+
+        public boolean isBitsandbytes() {
+            return bnb != null;
+        }
+
+        public String describe() {
+            return isBitsandbytes() ? key + " " + bnb.describe() : key + " " + fileType + (layers == null ? "" : " layers " + layers);
+        }
     }
 
     /** Keys Axolotl has that do not change what quant4j computes; they are accepted and reported as ignored. */
@@ -125,7 +138,7 @@ public record FinetuneConfig(
             case "qlora" -> Adapter.QLORA;
             default -> throw f.error("adapter", "must be lora, qlora or blank (train tensors in full), got '" + f.string("adapter", "") + "'");
         };
-        BaseQuantization quantization = baseQuantization(f, adapter);
+        BaseQuantization quantization = baseQuantization(f, adapter, notes);
 
         int rank = 0;
         double alpha = 0;
@@ -240,7 +253,7 @@ public record FinetuneConfig(
         return Path.of(teacher);
     }
 
-    private static BaseQuantization baseQuantization(ConfigFields f, Adapter adapter) {
+    private static BaseQuantization baseQuantization(ConfigFields f, Adapter adapter, List<String> notes) {
         boolean four = f.bool("load_in_4bit", false);
         boolean eight = f.bool("load_in_8bit", false);
         boolean mix = f.has("quant4j_quantize");
@@ -260,18 +273,16 @@ public record FinetuneConfig(
             throw f.error(four ? "load_in_4bit" : "load_in_8bit", "needs an adapter (lora/qlora); to train some layers in full on top of "
                     + "quantized ones use quant4j_quantize");
         }
-        if (four) {
-            return new BaseQuantization("load_in_4bit", FileType.IQ4_NL, null, true);
-        }
-        if (eight) {
-            return new BaseQuantization("load_in_8bit", FileType.Q8_0, null, true);
+        BnbOptions bnb = BnbConfigKeys.read(f, four, eight, notes);
+        if (bnb != null) {
+            return BaseQuantization.bitsandbytes(four ? "load_in_4bit" : "load_in_8bit", bnb);
         }
         if (!mix) {
             return null;
         }
         JsonNode q = f.raw("quant4j_quantize");
         if (q.isTextual()) {
-            return new BaseQuantization("quant4j_quantize", fileType(f, q.asText()), null, false);
+            return new BaseQuantization("quant4j_quantize", fileType(f, q.asText()), null, null);
         }
         if (!q.isObject()) {
             throw f.error("quant4j_quantize", "must be a file type (Q4_K_M) or a mapping {type: Q3_K_S, layers: 0-3}");
@@ -290,10 +301,15 @@ public record FinetuneConfig(
             }
         }
         qf.rejectUnknown();
-        return new BaseQuantization("quant4j_quantize", fileType(qf, type), layers, false);
+        return new BaseQuantization("quant4j_quantize", fileType(qf, type), layers, null);
     }
 
     private static FileType fileType(ConfigFields f, String name) {
+        if (BnbConfigKeys.isBitsandbytesType(name)) {
+            // bitsandbytes quantizes every decoder linear layer as the model loads; there is no per-layer bnb base to save
+            throw f.error("type", "is " + name + ", a bitsandbytes type: use " + (name.equalsIgnoreCase("int8") ? "load_in_8bit" : "load_in_4bit")
+                    + ": true (every decoder linear layer, with an adapter); quant4j_quantize takes llama.cpp file types (Q4_K_M, Q3_K_S, ...)");
+        }
         try {
             FileType t = FileType.parse(name);
             if (!t.baseType.isQuantized()) {

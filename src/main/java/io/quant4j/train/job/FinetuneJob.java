@@ -8,6 +8,7 @@ import io.quant4j.format.gguf.GgufFile;
 import io.quant4j.model.LlamaConfig;
 import io.quant4j.quantize.GgufQuantizer;
 import io.quant4j.quantize.QuantizeOptions;
+import io.quant4j.quantize.bnb.BnbModel;
 import io.quant4j.runtime.LoadedModel;
 import io.quant4j.train.AdapterExport;
 import io.quant4j.train.LoraSettings;
@@ -24,7 +25,6 @@ import io.quant4j.train.data.JsonlDataset;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,8 +34,9 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * {@code quant4j finetune CONFIG}: quantizes the base as the config asks (written to
- * {@code OUTPUT_DIR/quantized-base.gguf}, the exact weights trained on), reads the datasets, builds the trainable
+ * {@code quant4j finetune CONFIG}: quantizes the base as the config asks (quant4j_quantize: written to
+ * {@code OUTPUT_DIR/quantized-base.gguf}, the exact weights trained on; load_in_4bit/8bit: bitsandbytes formats
+ * in memory, as the model loads), reads the datasets, builds the trainable
  * model, trains, and saves the PEFT adapter to OUTPUT_DIR with a {@code quant4j_training.json} summary.
  */
 public final class FinetuneJob {
@@ -60,7 +61,7 @@ public final class FinetuneJob {
             throw new ModelFormatException(config.file(), "base_model " + base + " does not exist (quant4j reads local models only)");
         }
         Path trainingBase = prepareBase(config, base, resume, out);
-        try (LoadedModel model = LoadedModel.load(trainingBase, config.tokenizer())) {
+        try (LoadedModel model = loadBase(config, trainingBase, out)) {
             LlamaConfig c = model.weights().config();
             if (config.sequenceLen() > c.contextLength()) {
                 throw new ModelFormatException(config.file(), "'sequence_len' " + config.sequenceLen() + " exceeds the model's context length "
@@ -101,65 +102,96 @@ public final class FinetuneJob {
             writeSummary(config, trainingBase, plan, result, train.size(), val.size());
             out.printf(Locale.ROOT, "saved the adapter to %s (adapter_config.json, adapter_model.safetensors); %.0f training tokens/s%n",
                     outputDir, result.tokensPerSecond());
-            out.printf("evaluate: quant4j perplexity -m %s --lora %s -f FILE   merge: quant4j merge %s %s merged.gguf%n",
-                    trainingBase, outputDir, trainingBase, outputDir);
+            boolean atLoad = config.baseQuantization() != null && config.baseQuantization().isBitsandbytes();
+            out.printf("evaluate: quant4j perplexity -m %s --lora %s -f FILE   merge: quant4j merge %s %s merged.gguf%s%n",
+                    baseArguments(config, trainingBase), outputDir, trainingBase, outputDir,
+                    atLoad ? " (into the unquantized base, as QLoRA adapters are usually merged)" : "");
             return result;
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(config.file(), e.getMessage());
         }
     }
 
-    /** The base the run trains on: the model itself, or its quantized copy in the output directory. */
+    /**
+     * The base file the run trains on: the model itself (also for load_in_4bit/8bit, which quantize it as it loads,
+     * see {@link #loadBase}), or its quant4j_quantize copy in the output directory.
+     */
     private static Path prepareBase(FinetuneConfig config, Path base, boolean resume, PrintWriter out) {
         FinetuneConfig.BaseQuantization q = config.baseQuantization();
-        if (q == null) {
+        Path quantized = config.outputDir().resolve(QUANTIZED_BASE);
+        if (q == null || q.isBitsandbytes()) {
+            removeStaleQuantizedBase(quantized, out);
             return base;
         }
-        Path quantized = config.outputDir().resolve(QUANTIZED_BASE);
         if (resume && Files.isRegularFile(quantized)) {
             out.printf("resuming: reusing the quantized base %s%n", quantized);
             return quantized;
         }
         long start = System.nanoTime();
-        if (q.linearLayersOnly()) {
-            out.printf("%s: quantizing every decoder linear layer to %s (embedding and lm_head kept, as bitsandbytes does); "
-                    + "GGML %s stands in for bitsandbytes' %s%n", q.key(), q.fileType().baseType, q.fileType().baseType,
-                    q.key().equals("load_in_4bit") ? "NF4" : "int8");
-            LoadedModel loaded = LoadedModel.load(base, config.tokenizer());
-            Arena weights = Arena.ofShared();
-            LoadedModel requantized;
+        Path gguf = base;
+        boolean converted = !isGguf(base);
+        if (converted) {
+            gguf = config.outputDir().resolve("converted-base.gguf");
+            GgufExporter.export(base, config.tokenizer(), gguf);
+        }
+        QuantizeOptions options = QuantizeOptions.of(q.fileType()).withLayers(q.layers());
+        GgufQuantizer.Result r = GgufQuantizer.quantize(gguf, quantized, options, null, null);
+        out.printf(Locale.ROOT, "quant4j_quantize: %s%s -> %s (%.3f MiB -> %.3f MiB, %d tensors needed a fallback type)%n",
+                q.fileType(), q.layers() == null ? "" : " on layers " + q.layers(), quantized, r.bytesIn() / 1048576.0,
+                r.bytesOut() / 1048576.0, r.plan().tensors().stream().filter(t -> t.converts() && t.fallback()).count());
+        if (converted) {
             try {
-                requantized = loaded.withWeights(LinearLayerQuantizer.quantize(loaded.weights().weights(), q.fileType().baseType, weights), weights);
-            } catch (RuntimeException e) {
-                weights.close();
-                loaded.close();
-                throw e;
-            }
-            try (requantized) {
-                GgufExporter.write(requantized, quantized);
-            }
-        } else {
-            Path gguf = base;
-            boolean converted = !isGguf(base);
-            if (converted) {
-                gguf = config.outputDir().resolve("converted-base.gguf");
-                GgufExporter.export(base, config.tokenizer(), gguf);
-            }
-            QuantizeOptions options = QuantizeOptions.of(q.fileType()).withLayers(q.layers());
-            GgufQuantizer.Result r = GgufQuantizer.quantize(gguf, quantized, options, null, null);
-            out.printf(Locale.ROOT, "quant4j_quantize: %s%s -> %s (%.3f MiB -> %.3f MiB, %d tensors needed a fallback type)%n",
-                    q.fileType(), q.layers() == null ? "" : " on layers " + q.layers(), quantized, r.bytesIn() / 1048576.0,
-                    r.bytesOut() / 1048576.0, r.plan().tensors().stream().filter(t -> t.converts() && t.fallback()).count());
-            if (converted) {
-                try {
-                    Files.deleteIfExists(gguf);
-                } catch (IOException ignored) {
-                    // a leftover converted copy is harmless
-                }
+                Files.deleteIfExists(gguf);
+            } catch (IOException ignored) {
+                // a leftover converted copy is harmless
             }
         }
         out.printf(Locale.ROOT, "quantized base written in %.1f s%n", (System.nanoTime() - start) / 1e9);
         return quantized;
+    }
+
+    /** A quantized-base.gguf left by an earlier run with another recipe does not hold what this run trains on. */
+    private static void removeStaleQuantizedBase(Path quantized, PrintWriter out) {
+        try {
+            if (Files.deleteIfExists(quantized)) {
+                out.printf("removed %s, left by an earlier run: this config does not train on it%n", quantized);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(quantized + ": cannot remove the stale quantized base", e);
+        }
+    }
+
+    /**
+     * The base as the run trains on it. load_in_4bit / load_in_8bit quantize the decoder's linear layers as the model
+     * loads, exactly as {@code --load-in-4bit}/{@code --load-in-8bit} do for the model-running commands (the same
+     * deterministic quantizer, so those flags rebuild this base bit for bit): the frozen layers are held as
+     * bitsandbytes NF4/FP4/int8 matrices and dequantized a row at a time by the training engine.
+     */
+    static LoadedModel loadBase(FinetuneConfig config, Path trainingBase, PrintWriter out) {
+        FinetuneConfig.BaseQuantization q = config.baseQuantization();
+        LoadedModel loaded = LoadedModel.load(trainingBase, config.tokenizer());
+        if (q == null || !q.isBitsandbytes()) {
+            return loaded;
+        }
+        long start = System.nanoTime();
+        try {
+            LoadedModel quantized = loaded.withWeights(BnbModel.quantize(loaded.weights(), q.bnb()));
+            out.printf(Locale.ROOT, "%s: bitsandbytes %s on every decoder linear layer, quantized as the model loads "
+                    + "(embedding and lm_head kept, as bitsandbytes does), %.1f s%n", q.key(), q.bnb().describe(), (System.nanoTime() - start) / 1e9);
+            return quantized;
+        } catch (IllegalArgumentException e) {
+            loaded.close();
+            throw new ModelFormatException(config.file(), "'" + q.key() + "' on base_model " + trainingBase + ": " + e.getMessage());
+        } catch (RuntimeException e) {
+            loaded.close();
+            throw e;
+        }
+    }
+
+    /** How to load the trained-on base for evaluation: the base file, plus the bitsandbytes flags when it was quantized at load. */
+    private static String baseArguments(FinetuneConfig config, Path trainingBase) {
+        FinetuneConfig.BaseQuantization q = config.baseQuantization();
+        return trainingBase + (q != null && q.isBitsandbytes() ? " " + q.bnb().cliFlags() : "");
     }
 
     private static boolean isGguf(Path p) {
@@ -232,10 +264,9 @@ public final class FinetuneJob {
         ObjectNode o = Json.mapper().createObjectNode();
         o.put("config", config.file().toString());
         o.put("base_model", config.baseModel());
-        o.put("trained_on", trainingBase.toString());
+        o.put("trained_on", baseArguments(config, trainingBase));
         if (config.baseQuantization() != null) {
-            FinetuneConfig.BaseQuantization q = config.baseQuantization();
-            o.put("base_quantization", q.key() + " " + q.fileType() + (q.layers() == null ? "" : " layers " + q.layers()));
+            o.put("base_quantization", config.baseQuantization().describe());
         }
         o.put("adapter", config.adapter().name().toLowerCase(Locale.ROOT));
         o.put("fully_trained_tensors", plan.fullyTrained().size());

@@ -3,6 +3,7 @@ package io.quant4j.train.config;
 import io.quant4j.format.ModelFormatException;
 import io.quant4j.peft.Projection;
 import io.quant4j.quantize.FileType;
+import io.quant4j.quantize.bnb.BnbOptions;
 import io.quant4j.train.LrSchedule;
 import io.quant4j.train.data.DatasetFormat;
 import org.junit.jupiter.api.Test;
@@ -73,8 +74,11 @@ class FinetuneConfigTest {
     void axolotlQloraExample() throws IOException {
         FinetuneConfig c = read(QLORA);
         assertThat(c.adapter()).isEqualTo(FinetuneConfig.Adapter.QLORA);
-        assertThat(c.baseQuantization().fileType()).isEqualTo(FileType.IQ4_NL);
-        assertThat(c.baseQuantization().linearLayersOnly()).isTrue();
+        // QLoRA's and Axolotl's defaults for adapter: qlora: bitsandbytes NF4 with double quantization, blocks of 64
+        assertThat(c.baseQuantization().isBitsandbytes()).isTrue();
+        assertThat(c.baseQuantization().fileType()).isNull();
+        assertThat(c.baseQuantization().bnb()).isEqualTo(BnbOptions.fourBit("nf4", true, 64));
+        assertThat(c.baseQuantization().describe()).isEqualTo("load_in_4bit NF4 blocksize 64 + double quant");
         assertThat(c.loraRank()).isEqualTo(32);
         assertThat(c.loraAlpha()).isEqualTo(16.0);
         assertThat(c.loraTargets()).isEqualTo(EnumSet.allOf(Projection.class));
@@ -111,6 +115,52 @@ class FinetuneConfigTest {
         assertThat(c.unfrozenParameters().getFirst().matcher("model.layers.40.mlp.up_proj.weight").find()).isFalse();
         assertThat(c.training().learningRate()).isEqualTo(1e-3);
         assertThat(c.training().maxSteps()).isEqualTo(10);
+    }
+
+    @Test
+    void bitsandbytesKeys() throws IOException {
+        FinetuneConfig fp4 = read(QLORA + "bnb_4bit_quant_type: fp4\nbnb_4bit_use_double_quant: false\nbnb_4bit_compute_dtype: bfloat16\n");
+        assertThat(fp4.baseQuantization().bnb()).isEqualTo(BnbOptions.fourBit("fp4", false, 64));
+        assertThat(fp4.notes()).anyMatch(n -> n.contains("'bnb_4bit_compute_dtype'"));
+        // Axolotl's overrides of its 4-bit config
+        FinetuneConfig kwargs = read(QLORA + "bnb_config_kwargs: {bnb_4bit_quant_type: fp4, bnb_4bit_use_double_quant: true}\n");
+        assertThat(kwargs.baseQuantization().bnb()).isEqualTo(BnbOptions.fourBit("fp4", true, 64));
+        // load_in_8bit: LLM.int8, with the outlier threshold the evaluation flags carry
+        FinetuneConfig int8 = read(QLORA.replace("load_in_8bit: false", "load_in_8bit: true").replace("load_in_4bit: true", "load_in_4bit: false")
+                .replace("adapter: qlora", "adapter: lora") + "llm_int8_threshold: 4.5\n");
+        assertThat(int8.baseQuantization().key()).isEqualTo("load_in_8bit");
+        assertThat(int8.baseQuantization().bnb()).isEqualTo(BnbOptions.int8(4.5f));
+        assertThat(int8.baseQuantization().bnb().cliFlags()).isEqualTo("--load-in-8bit --llm-int8-threshold 4.5");
+        assertThat(read(QLORA).baseQuantization().bnb().cliFlags()).isEqualTo("--load-in-4bit --bnb-4bit-quant-type nf4 --double-quant");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "bnb_4bit_quant_type: int4|'bnb_4bit_quant_type' must be nf4 or fp4, got 'int4'",
+            "bnb_4bit_use_double_quant: maybe|'bnb_4bit_use_double_quant' must be true or false",
+            "bnb_4bit_compute_dtype: float64|'bnb_4bit_compute_dtype' is 'float64'; expected a torch dtype name",
+            "llm_int8_threshold: 5|'llm_int8_threshold' applies to load_in_8bit: true",
+            "bnb_config_kwargs: {bnb_4bit_blocksize: 32}|unknown key 'bnb_config_kwargs.bnb_4bit_blocksize'",
+            "bnb_config_kwargs: nf4|'bnb_config_kwargs' must be a mapping",
+    })
+    void badBitsandbytesKeysNameTheKey(String extra, String message) {
+        assertThatThrownBy(() -> read(QLORA + extra + "\n")).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("config.yml: " + message).hasMessageNotContaining("\n");
+    }
+
+    @Test
+    void bitsandbytesKeysNeedTheirLoadFlag() {
+        assertThatThrownBy(() -> read(QLORA + "bnb_4bit_quant_type: nf4\nbnb_config_kwargs: {bnb_4bit_quant_type: fp4}\n"))
+                .hasMessageContaining("'bnb_config_kwargs.bnb_4bit_quant_type' is also given at the top level");
+        String lora = QLORA.replace("load_in_4bit: true", "load_in_4bit: false").replace("adapter: qlora", "adapter: lora");
+        assertThatThrownBy(() -> read(lora + "bnb_4bit_quant_type: nf4\n")).hasMessageContaining("'bnb_4bit_quant_type' applies to load_in_4bit: true");
+        assertThatThrownBy(() -> read(lora + "bnb_config_kwargs: {bnb_4bit_use_double_quant: true}\n")).hasMessageContaining("'bnb_config_kwargs.bnb_4bit_use_double_quant' applies to load_in_4bit: true");
+        assertThatThrownBy(() -> read(lora.replace("load_in_8bit: false", "load_in_8bit: true") + "llm_int8_has_fp16_weight: true\n"))
+                .hasMessageContaining("'llm_int8_has_fp16_weight' is not supported");
+        // nf4/fp4/int8 are bitsandbytes formats of every linear layer: the partial recipe refuses them, saying what to use
+        assertThatThrownBy(() -> read("base_model: m.gguf\nquant4j_quantize: {type: nf4, layers: 0-3}\nunfrozen_parameters: [x]\n"
+                + "datasets: [{path: a, type: completion}]\nlearning_rate: 1\n"))
+                .hasMessageContaining("'quant4j_quantize.type' is nf4, a bitsandbytes type: use load_in_4bit: true").hasMessageNotContaining("\n");
     }
 
     @ParameterizedTest
