@@ -91,8 +91,16 @@ public final class F16Matrix extends WeightMatrix {
         long base = row * rowBytes + 2L * fromCol;
         int j = 0;
         if (Simd.ENABLED) {
+            IntVector top = IntVector.zero(Simd.I);
             for (; j + 8 <= count; j += 8) {
-                Simd.f16(data, base + 2L * j).intoArray(out, outOffset + j);
+                IntVector h = Simd.s16(data, base + 2L * j);
+                top = top.max(h.and(0x7FFF));
+                Simd.finiteHalfToFloat(h).intoArray(out, outOffset + j);
+            }
+            if (top.reduceLanes(VectorOperators.MAX) >= 0x7C00) { // an inf or NaN: redo exactly (see dotVector)
+                for (int k = 0; k + 8 <= count; k += 8) {
+                    Simd.f16(data, base + 2L * k).intoArray(out, outOffset + k);
+                }
             }
         }
         for (; j < count; j++) {

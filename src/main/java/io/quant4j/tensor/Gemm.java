@@ -18,6 +18,7 @@ public final class Gemm {
     public static final int KC = 512;
 
     private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[MR * KC]);
+    private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[16 * MR]);
 
     private Gemm() {
     }
@@ -83,12 +84,23 @@ public final class Gemm {
                     a3 = w3.fma(xav, a3);
                     b3 = w3.fma(xbv, b3);
                 }
-                store(out, t * outStride + r0, accumulate, Simd.sum(a0) + tail(panel, 0, x, xa, kv, kc),
-                        Simd.sum(a1) + tail(panel, KC, x, xa, kv, kc), Simd.sum(a2) + tail(panel, 2 * KC, x, xa, kv, kc),
-                        Simd.sum(a3) + tail(panel, 3 * KC, x, xa, kv, kc));
-                store(out, (t + 1) * outStride + r0, accumulate, Simd.sum(b0) + tail(panel, 0, x, xb, kv, kc),
-                        Simd.sum(b1) + tail(panel, KC, x, xb, kv, kc), Simd.sum(b2) + tail(panel, 2 * KC, x, xb, kv, kc),
-                        Simd.sum(b3) + tail(panel, 3 * KC, x, xb, kv, kc));
+                // Reduced through a scratch array: eight Simd.sum call sites here pass C2's inlining budget for
+                // this method, and the accumulators would then be boxed on every panel.
+                float[] acc = ACC.get();
+                a0.intoArray(acc, 0);
+                a1.intoArray(acc, 8);
+                a2.intoArray(acc, 16);
+                a3.intoArray(acc, 24);
+                b0.intoArray(acc, 32);
+                b1.intoArray(acc, 40);
+                b2.intoArray(acc, 48);
+                b3.intoArray(acc, 56);
+                for (int i = 0; i < 2 * MR; i++) {
+                    int xo = i < MR ? xa : xb;
+                    int o = (t + i / MR) * outStride + r0 + i % MR;
+                    float s = lanes(acc, 8 * i) + tail(panel, (i % MR) * KC, x, xo, kv, kc);
+                    out[o] = accumulate ? out[o] + s : s;
+                }
             }
         }
         // Leftover token, or a panel of fewer rows: one row-token dot at a time.
@@ -106,25 +118,16 @@ public final class Gemm {
         }
     }
 
+    /** The 8 lanes at {@code o} summed in Simd.sum's tree order. */
+    private static float lanes(float[] a, int o) {
+        return ((a[o] + a[o + 4]) + (a[o + 2] + a[o + 6])) + ((a[o + 1] + a[o + 5]) + (a[o + 3] + a[o + 7]));
+    }
+
     private static float tail(float[] panel, int po, float[] x, int xo, int from, int to) {
         float s = 0;
         for (int k = from; k < to; k++) {
             s += panel[po + k] * x[xo + k];
         }
         return s;
-    }
-
-    private static void store(float[] out, int o, boolean accumulate, float s0, float s1, float s2, float s3) {
-        if (accumulate) {
-            out[o] += s0;
-            out[o + 1] += s1;
-            out[o + 2] += s2;
-            out[o + 3] += s3;
-        } else {
-            out[o] = s0;
-            out[o + 1] = s1;
-            out[o + 2] = s2;
-            out[o + 3] = s3;
-        }
     }
 }
