@@ -19,22 +19,14 @@ final class Attention {
     /** Reference over an F32 cache. {@code att} receives the probabilities; the result goes to {@code out[outOff..]}. */
     static void attendScalar(float[] q, int qOff, float[] kc, float[] vc, int kvOff, int kvDim, int len, int headDim,
                              float scale, float[] att, float[] out, int outOff) {
-        float max = Float.NEGATIVE_INFINITY;
         for (int t = 0; t < len; t++) {
             float s = 0f;
             for (int d = 0; d < headDim; d++) {
                 s += q[qOff + d] * kc[t * kvDim + kvOff + d];
             }
             att[t] = s * scale;
-            max = Math.max(max, att[t]);
         }
-        double sum = 0;
-        for (int t = 0; t < len; t++) {
-            float e = (float) Math.exp(att[t] - max);
-            att[t] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
+        float inv = softmaxScalar(att, len);
         for (int d = 0; d < headDim; d++) {
             out[outOff + d] = 0f;
         }
@@ -86,22 +78,14 @@ final class Attention {
     /** Reference over an F16 cache: every cached half widened with Float.float16ToFloat. */
     static void attendScalarF16(float[] q, int qOff, short[] kc, short[] vc, int kvOff, int kvDim, int len, int headDim,
                                 float scale, float[] att, float[] out, int outOff) {
-        float max = Float.NEGATIVE_INFINITY;
         for (int t = 0; t < len; t++) {
             float s = 0f;
             for (int d = 0; d < headDim; d++) {
                 s += q[qOff + d] * Float.float16ToFloat(kc[t * kvDim + kvOff + d]);
             }
             att[t] = s * scale;
-            max = Math.max(max, att[t]);
         }
-        double sum = 0;
-        for (int t = 0; t < len; t++) {
-            float e = (float) Math.exp(att[t] - max);
-            att[t] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
+        float inv = softmaxScalar(att, len);
         for (int d = 0; d < headDim; d++) {
             out[outOff + d] = 0f;
         }
@@ -148,6 +132,21 @@ final class Attention {
             }
             o0.mul(inv).intoArray(out, outOff + d);
         }
+    }
+
+    /** Reference softmax: att[0..len) = exp(att − max) in place (Math.exp, Σ in double); returns 1 / Σ. */
+    private static float softmaxScalar(float[] att, int len) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int t = 0; t < len; t++) {
+            max = Math.max(max, att[t]);
+        }
+        double sum = 0;
+        for (int t = 0; t < len; t++) {
+            float e = (float) Math.exp(att[t] - max);
+            att[t] = e;
+            sum += e;
+        }
+        return (float) (1.0 / sum);
     }
 
     /** att[0..len) = exp(att − max) in place; returns 1 / Σ. */
