@@ -13,6 +13,12 @@ import static io.quant4j.tensor.Simd.F;
  * loop, exp in double).
  */
 final class Attention {
+    /**
+     * Below this head size the vector paths lose to the scalar ones: a dot of 8 values costs a horizontal sum per
+     * position, and tiny models (stories260K: 8) run through them before C2 has compiled them.
+     */
+    static final int MIN_VECTOR_HEAD_DIM = 32;
+
     private Attention() {
     }
 
@@ -40,7 +46,7 @@ final class Attention {
 
     static void attendF32(float[] q, int qOff, float[] kc, float[] vc, int kvOff, int kvDim, int len, int headDim,
                           float scale, float[] att, float[] out, int outOff) {
-        if (!Simd.ENABLED || headDim % 8 != 0) {
+        if (!Simd.ENABLED || headDim % 8 != 0 || headDim < MIN_VECTOR_HEAD_DIM) {
             attendScalar(q, qOff, kc, vc, kvOff, kvDim, len, headDim, scale, att, out, outOff);
             return;
         }
@@ -99,7 +105,7 @@ final class Attention {
 
     static void attendF16(float[] q, int qOff, short[] kc, short[] vc, int kvOff, int kvDim, int len, int headDim,
                           float scale, float[] att, float[] out, int outOff) {
-        if (!Simd.ENABLED || headDim % 8 != 0) {
+        if (!Simd.ENABLED || headDim % 8 != 0 || headDim < MIN_VECTOR_HEAD_DIM) {
             attendScalarF16(q, qOff, kc, vc, kvOff, kvDim, len, headDim, scale, att, out, outOff);
             return;
         }
