@@ -95,9 +95,21 @@ public final class Parallel {
         }
     }
 
+    private static final java.util.concurrent.atomic.AtomicInteger INPUT_VERSION = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** A fresh non-zero version for one product's input (see {@link WeightMatrix#matVec(float[], float[], int, int, int)}). */
+    private static int nextInputVersion() {
+        int v;
+        do {
+            v = INPUT_VERSION.incrementAndGet();
+        } while (v == 0);
+        return v;
+    }
+
     /** out = W · x, rows split across the pool. */
     public static void matVec(WeightMatrix w, float[] x, float[] out) {
-        forRange(w.rows(), w.cols(), (from, to) -> w.matVec(x, out, from, to));
+        int version = nextInputVersion();
+        forRange(w.rows(), w.cols(), (from, to) -> w.matVec(x, out, from, to, version));
     }
 
     /**
@@ -108,22 +120,23 @@ public final class Parallel {
         int r1 = w1.rows();
         int r2 = r1 + w2.rows();
         int r3 = r2 + (w3 != null ? w3.rows() : 0);
+        int version = nextInputVersion();
         forRange(r3, w1.cols(), (from, to) -> {
             if (from < r1) {
-                w1.matVec(x, o1, from, Math.min(to, r1));
+                w1.matVec(x, o1, from, Math.min(to, r1), version);
             }
             if (to > r1 && from < r2) {
-                matVecShifted(w2, x, o2, Math.max(from, r1) - r1, Math.min(to, r2) - r1);
+                matVecShifted(w2, x, o2, Math.max(from, r1) - r1, Math.min(to, r2) - r1, version);
             }
             if (to > r2) {
-                matVecShifted(w3, x, o3, Math.max(from, r2) - r2, to - r2);
+                matVecShifted(w3, x, o3, Math.max(from, r2) - r2, to - r2, version);
             }
         });
     }
 
-    private static void matVecShifted(WeightMatrix w, float[] x, float[] out, int from, int to) {
+    private static void matVecShifted(WeightMatrix w, float[] x, float[] out, int from, int to, int version) {
         if (from < to) {
-            w.matVec(x, out, from, to);
+            w.matVec(x, out, from, to, version);
         }
     }
 

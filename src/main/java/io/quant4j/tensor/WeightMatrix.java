@@ -106,6 +106,16 @@ public abstract class WeightMatrix {
     }
 
     /**
+     * {@link #matVec} for one part of a product whose other parts run on other threads with the same input:
+     * {@code inputVersion} (non-zero, new for every product, see {@link Parallel#matVec}) promises that {@code x}
+     * does not change between calls that carry it, so work done on the input (int8 quantization) can be shared
+     * between the parts a thread runs.
+     */
+    public void matVec(float[] x, float[] out, int from, int to, int inputVersion) {
+        matVec(x, out, from, to);
+    }
+
+    /**
      * Writes columns [fromCol, fromCol + count) of row {@code row} as floats into {@code out[outOffset..]};
      * {@code fromCol} and {@code count} are multiples of the block size (or reach the row's end). This default
      * dequantizes the whole row; the built-in types read only the range.

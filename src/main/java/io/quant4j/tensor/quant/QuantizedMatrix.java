@@ -29,6 +29,10 @@ public final class QuantizedMatrix extends WeightMatrix {
         final byte[] block = new byte[512];
         final float[] values = new float[256];
         final Q8Activations q8 = new Q8Activations();
+        /** What q8 holds: the input array, its version (0: unknown) and layout. */
+        float[] q8Input;
+        int q8Version;
+        GgmlType q8Layout;
 
         void sums(float[] x, int xo, int n) {
             if (s16.length < n / 16) {
@@ -86,10 +90,22 @@ public final class QuantizedMatrix extends WeightMatrix {
 
     @Override
     public void matVec(float[] x, float[] out, int from, int to) {
+        matVec(x, out, from, to, 0);
+    }
+
+    @Override
+    public void matVec(float[] x, float[] out, int from, int to, int inputVersion) {
         GgmlType layout = Q8_ACTIVATIONS ? Q8Activations.layoutFor(type) : null;
         if (layout != null) {
-            Q8Activations a = SCRATCH.get().q8;
-            a.quantize(layout, x, 0, cols);
+            Scratch s = SCRATCH.get();
+            Q8Activations a = s.q8;
+            // A product split in chunks (and q/k/v or gate/up sharing one input) quantizes x once per thread.
+            if (inputVersion == 0 || s.q8Version != inputVersion || s.q8Input != x || s.q8Layout != layout || a.n != cols) {
+                a.quantize(layout, x, 0, cols);
+                s.q8Input = x;
+                s.q8Version = inputVersion;
+                s.q8Layout = layout;
+            }
             matVecQ8(a, out, from, to, Simd.ENABLED);
             return;
         }

@@ -157,4 +157,29 @@ class QuantizedMatrixTest {
             }
         }
     }
+
+    @Test
+    void inputVersionsShareTheQuantizedInputOnlyWithinOneProduct() {
+        Random r = new Random(11);
+        try (Arena arena = Arena.ofConfined()) {
+            WeightMatrix m = randomMatrix(GgmlType.Q4_K, r, arena);
+            float[] x = randomVector(r, COLS);
+            float[] whole = new float[ROWS];
+            m.matVec(x, whole, 0, ROWS);
+            float[] parts = new float[ROWS];
+            m.matVec(x, parts, 0, ROWS / 2, 41);
+            m.matVec(x, parts, ROWS / 2, ROWS, 41);
+            assertThat(parts).containsExactly(whole);
+            // the same array with new contents under a new version: quantized again
+            for (int j = 0; j < COLS; j++) {
+                x[j] = -2 * x[j];
+            }
+            float[] fresh = new float[ROWS];
+            m.matVec(x, fresh, 0, ROWS);
+            float[] versioned = new float[ROWS];
+            m.matVec(x, versioned, 0, ROWS, 42);
+            assertThat(versioned).containsExactly(fresh);
+            assertThat(versioned).isNotEqualTo(whole);
+        }
+    }
 }
