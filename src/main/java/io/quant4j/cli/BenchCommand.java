@@ -124,7 +124,8 @@ public final class BenchCommand implements Callable<Integer> {
                 out.printf("| %s | %s | %s | %s | %d | tg%d | %s | %.1f |%n", name, size, params, type, threads, g, meanSd(ts),
                         mean * weightBytes / 1e9);
                 out.flush();
-                err.printf("tg%d: the process got %.0f%% of %d threads' time (load average %s)%n", g, 100 * lastCpuShare, threads, loadAverage());
+                err.printf("tg%d: the process got %.0f%% of %d threads' time (load average %s); heap allocated per token: %.0f bytes%n",
+                        g, 100 * lastCpuShare, threads, loadAverage(), lastAllocPerToken);
             }
             err.printf("KV cache %s, peak memory %s%n", f16Cache ? "F16" : "F32", MemoryUsage.format(MemoryUsage.peakResidentBytes()));
         }
@@ -144,6 +145,7 @@ public final class BenchCommand implements Callable<Integer> {
     private double[] run(LlamaSession session, int reps, Timed test, int tokens) {
         test.nanos();
         double[] ts = new double[reps];
+        long alloc0 = allocatedBytes();
         long cpu0 = processCpuNanos();
         long wall = 0;
         for (int i = 0; i < reps; i++) {
@@ -155,10 +157,22 @@ public final class BenchCommand implements Callable<Integer> {
         if (cpu0 >= 0 && wall > 0) {
             lastCpuShare = cpu / (double) (wall * Parallel.threads());
         }
+        long alloc = allocatedBytes();
+        lastAllocPerToken = alloc0 >= 0 && alloc >= 0 ? (alloc - alloc0) / (double) (reps * (long) tokens) : Double.NaN;
         return ts;
     }
 
     private double lastCpuShare = Double.NaN;
+    private double lastAllocPerToken = Double.NaN;
+
+    /** Heap bytes allocated so far by all live threads (-1 if the JVM cannot tell). */
+    private static long allocatedBytes() {
+        if (java.lang.management.ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t
+                && t.isThreadAllocatedMemorySupported() && t.isThreadAllocatedMemoryEnabled()) {
+            return t.getTotalThreadAllocatedBytes();
+        }
+        return -1;
+    }
 
     private static long processCpuNanos() {
         if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
