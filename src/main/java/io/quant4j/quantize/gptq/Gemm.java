@@ -112,10 +112,24 @@ final class Gemm {
         float[] d = op.data();
         int ld = op.ld();
         if (op.kMajor()) {
+            // Short runs (6 or 16 floats): element loops, or two vectors, beat System.arraycopy's call overhead.
+            if (count == NR && width == NR) {
+                int vl = S.length();
+                for (int k = 0, src = k0 * ld + i0, o = off; k < kc; k++, src += ld, o += NR) {
+                    FloatVector.fromArray(S, d, src).intoArray(dst, o);
+                    FloatVector.fromArray(S, d, src + vl).intoArray(dst, o + vl);
+                }
+                return;
+            }
             for (int k = 0; k < kc; k++) {
                 int o = off + k * width;
-                System.arraycopy(d, (k0 + k) * ld + i0, dst, o, count);
-                java.util.Arrays.fill(dst, o + count, o + width, 0f);
+                int src = (k0 + k) * ld + i0;
+                for (int r = 0; r < count; r++) {
+                    dst[o + r] = d[src + r];
+                }
+                for (int r = count; r < width; r++) {
+                    dst[o + r] = 0f;
+                }
             }
             return;
         }

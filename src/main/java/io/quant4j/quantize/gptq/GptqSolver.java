@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.DoubleAdder;
  * the batch structure keeping a tile's reads of U in cache.
  */
 final class GptqSolver {
-    private static final int ROW_TILE = 16;
+    private static final int ROW_TILE = 32;
     private static final int DAMP_RETRIES = 8;
 
     /** The quantized layer, its GPTQ loss Σ(w−q)²/U_ii²/2, and the dampening finally used. */

@@ -27,23 +27,23 @@ final class LazyBatchUpdate {
         int len = cols - i2;
         int vl = S.length();
         int upper = i2 + S.loopBound(len);
-        int r = 0;
-        for (; r + 4 <= rows; r += 4) {
-            int w0 = (r0 + r) * cols;
-            int e0 = r * errStride;
-            int j = i2;
-            for (; j + 2 * vl <= upper; j += 2 * vl) {
-                tile4x2(w, cols, w0, j, err, e0, errStride, count, u, i1);
-            }
-            for (; j < upper; j += vl) {
-                for (int k = 0; k < 4; k++) {
-                    column(w, w0 + k * cols + j, err, e0 + k * errStride, count, u, i1 * cols + j, cols);
-                }
+        // Column chunks outside, row groups inside: a chunk of U (count × 16 floats) is loaded from memory once and
+        // then serves every row of the tile from L1.
+        int full = rows & ~3;
+        int j = i2;
+        for (; j + 2 * vl <= upper; j += 2 * vl) {
+            for (int r = 0; r < full; r += 4) {
+                tile4x2(w, cols, (r0 + r) * cols, j, err, r * errStride, errStride, count, u, i1);
             }
         }
-        for (; r < rows; r++) {
-            for (int j = i2; j < upper; j += vl) {
+        for (; j < upper; j += vl) {
+            for (int r = 0; r < full; r++) {
                 column(w, (r0 + r) * cols + j, err, r * errStride, count, u, i1 * cols + j, cols);
+            }
+        }
+        for (int r = full; r < rows; r++) {
+            for (int jj = i2; jj < upper; jj += vl) {
+                column(w, (r0 + r) * cols + jj, err, r * errStride, count, u, i1 * cols + jj, cols);
             }
         }
         // Past the vector loop bound: the reference's scalar steps.
@@ -52,8 +52,8 @@ final class LazyBatchUpdate {
             for (int i = 0; i < count; i++) {
                 float alpha = -err[rr * errStride + i];
                 int uRow = (i1 + i) * cols;
-                for (int j = upper; j < cols; j++) {
-                    w[wRow + j] += alpha * u[uRow + j];
+                for (int jt = upper; jt < cols; jt++) {
+                    w[wRow + jt] += alpha * u[uRow + jt];
                 }
             }
         }

@@ -14,6 +14,7 @@ class LazyBatchUpdateTest {
     @CsvSource({
             // rows, cols, i1, count, i2: full tiles; odd rows and a scalar tail; a batch narrower than the block
             "16, 300, 0, 128, 128",
+            "32, 200, 0, 64, 64",
             "7, 333, 128, 128, 256",
             "5, 61, 10, 3, 13",
             "1, 40, 0, 8, 8",
