@@ -54,55 +54,70 @@ final class Gemm {
     private static void multiply(Operand a, int m, Operand b, int p, int n, float[] c, int ldc, boolean accumulate,
                                  boolean lowerOnly, boolean parallel) {
         int blocks = Math.ceilDiv(p, NC);
+        int rowTiles = Math.ceilDiv(m, MR);
         // Under lowerOnly a block's work falls with its first column: pair the first with the last.
         int tasks = lowerOnly ? Math.ceilDiv(blocks, 2) : blocks;
-        Parallel.RangeBody body = (from, to) -> {
-            float[] bPack = new float[KC * NC];
-            float[] aPack = new float[KC * MR];
-            float[] tile = new float[MR * NR];
-            for (int t = from; t < to; t++) {
-                columnBlock(a, m, b, p, n, c, ldc, accumulate, lowerOnly, t, bPack, aPack, tile);
-                int q = blocks - 1 - t;
-                if (lowerOnly && q != t) {
-                    columnBlock(a, m, b, p, n, c, ldc, accumulate, true, q, bPack, aPack, tile);
+        if (!accumulate) {
+            run(parallel, m, p, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    java.util.Arrays.fill(c, i * ldc, i * ldc + (lowerOnly ? Math.min(p, i + 1) : p), 0f);
                 }
-            }
-        };
-        if (parallel) {
-            Parallel.forRange(tasks, (long) m * n * NC / (lowerOnly ? 1 : 2), body);
-        } else {
-            body.run(0, tasks);
+            });
+        }
+        // A's slice is packed once for all column blocks (packing it per block cost a quarter of the product).
+        float[] aPack = new float[rowTiles * MR * KC];
+        for (int k0 = 0; k0 < n; k0 += KC) {
+            final int ks = k0;
+            final int kc = Math.min(KC, n - k0);
+            run(parallel, rowTiles, (long) MR * kc, (from, to) -> {
+                for (int t = from; t < to; t++) {
+                    pack(a, t * MR, Math.min(MR, m - t * MR), MR, ks, kc, aPack, t * MR * KC);
+                }
+            });
+            run(parallel, tasks, (long) m * kc * NC / (lowerOnly ? 1 : 2), (from, to) -> {
+                float[] bPack = new float[KC * NC];
+                float[] tile = new float[MR * NR];
+                for (int t = from; t < to; t++) {
+                    columnBlock(aPack, m, b, p, ks, kc, c, ldc, lowerOnly, t, bPack, tile);
+                    int q = blocks - 1 - t;
+                    if (lowerOnly && q != t) {
+                        columnBlock(aPack, m, b, p, ks, kc, c, ldc, true, q, bPack, tile);
+                    }
+                }
+            });
         }
     }
 
-    /** Columns [block·NC, +NC) of c, every row (under lowerOnly, the rows at or below the block's first column). */
-    private static void columnBlock(Operand a, int m, Operand b, int p, int n, float[] c, int ldc, boolean accumulate,
-                                    boolean lowerOnly, int block, float[] bPack, float[] aPack, float[] tile) {
+    private static void run(boolean parallel, int n, long workPerItem, Parallel.RangeBody body) {
+        if (parallel) {
+            Parallel.forRange(n, workPerItem, body);
+        } else {
+            body.run(0, n);
+        }
+    }
+
+    /**
+     * Adds slice [k0, k0+kc) of the product to columns [block·NC, +NC) of c, every row (under lowerOnly, the rows at or
+     * below the block's first column); A's slice is already packed.
+     */
+    private static void columnBlock(float[] aPack, int m, Operand b, int p, int k0, int kc, float[] c, int ldc,
+                                    boolean lowerOnly, int block, float[] bPack, float[] tile) {
         int j0 = block * NC;
         int j1 = Math.min(p, j0 + NC);
-        int iStart = lowerOnly ? j0 : 0;
-        if (!accumulate) {
-            for (int i = iStart; i < m; i++) {
-                java.util.Arrays.fill(c, i * ldc + j0, i * ldc + (lowerOnly ? Math.min(j1, i + 1) : j1), 0f);
-            }
+        int panels = Math.ceilDiv(j1 - j0, NR);
+        for (int q = 0; q < panels; q++) {
+            pack(b, j0 + q * NR, Math.min(NR, j1 - j0 - q * NR), NR, k0, kc, bPack, q * KC * NR);
         }
-        for (int k0 = 0; k0 < n; k0 += KC) {
-            int kc = Math.min(KC, n - k0);
-            int panels = Math.ceilDiv(j1 - j0, NR);
+        for (int t = lowerOnly ? j0 / MR : 0; t * MR < m; t++) {
+            int i0 = t * MR;
+            int rows = Math.min(MR, m - i0);
             for (int q = 0; q < panels; q++) {
-                pack(b, j0 + q * NR, Math.min(NR, j1 - j0 - q * NR), NR, k0, kc, bPack, q * KC * NR);
-            }
-            for (int i0 = iStart; i0 < m; i0 += MR) {
-                int rows = Math.min(MR, m - i0);
-                pack(a, i0, rows, MR, k0, kc, aPack, 0);
-                for (int q = 0; q < panels; q++) {
-                    int jp = j0 + q * NR;
-                    if (lowerOnly && jp > i0 + rows - 1) {
-                        break;
-                    }
-                    kernel(aPack, bPack, q * KC * NR, kc, tile);
-                    store(tile, c, ldc, i0, rows, jp, Math.min(NR, j1 - jp), lowerOnly);
+                int jp = j0 + q * NR;
+                if (lowerOnly && jp > i0 + rows - 1) {
+                    break;
                 }
+                kernel(aPack, t * MR * KC, bPack, q * KC * NR, kc, tile);
+                store(tile, c, ldc, i0, rows, jp, Math.min(NR, j1 - jp), lowerOnly);
             }
         }
     }
@@ -146,8 +161,8 @@ final class Gemm {
         }
     }
 
-    /** tile[r·NR + j] = Σ_k aPack[k·MR + r] · bPack[bOff + k·NR + j]: the MR×NR register tile. */
-    static void kernel(float[] aPack, float[] bPack, int bOff, int kc, float[] tile) {
+    /** tile[r·NR + j] = Σ_k aPack[aOff + k·MR + r] · bPack[bOff + k·NR + j]: the MR×NR register tile. */
+    static void kernel(float[] aPack, int aOff, float[] bPack, int bOff, int kc, float[] tile) {
         int vl = S.length();
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -155,7 +170,7 @@ final class Gemm {
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        for (int k = 0, ai = 0, bi = bOff; k < kc; k++, ai += MR, bi += NR) {
+        for (int k = 0, ai = aOff, bi = bOff; k < kc; k++, ai += MR, bi += NR) {
             FloatVector x0 = FloatVector.fromArray(S, bPack, bi);
             FloatVector x1 = FloatVector.fromArray(S, bPack, bi + vl);
             FloatVector y = FloatVector.broadcast(S, aPack[ai]);
@@ -192,12 +207,12 @@ final class Gemm {
     }
 
     /** Scalar reference of {@link #kernel}. */
-    static void kernelReference(float[] aPack, float[] bPack, int bOff, int kc, float[] tile) {
+    static void kernelReference(float[] aPack, int aOff, float[] bPack, int bOff, int kc, float[] tile) {
         for (int r = 0; r < MR; r++) {
             for (int j = 0; j < NR; j++) {
                 float s = 0;
                 for (int k = 0; k < kc; k++) {
-                    s = Math.fma(aPack[k * MR + r], bPack[bOff + k * NR + j], s);
+                    s = Math.fma(aPack[aOff + k * MR + r], bPack[bOff + k * NR + j], s);
                 }
                 tile[r * NR + j] = s;
             }

@@ -24,12 +24,12 @@ class GemmTest {
     void registerTileMatchesItsReferenceBitForBit() {
         Random rnd = new Random(3);
         int kc = 77;
-        float[] aPack = random(rnd, Gemm.KC * Gemm.MR);
+        float[] aPack = random(rnd, Gemm.KC * Gemm.MR * 2);
         float[] bPack = random(rnd, Gemm.KC * Gemm.NR * 2);
         float[] got = new float[Gemm.MR * Gemm.NR];
         float[] expected = new float[Gemm.MR * Gemm.NR];
-        Gemm.kernel(aPack, bPack, Gemm.KC * Gemm.NR, kc, got);
-        Gemm.kernelReference(aPack, bPack, Gemm.KC * Gemm.NR, kc, expected);
+        Gemm.kernel(aPack, Gemm.KC * Gemm.MR, bPack, Gemm.KC * Gemm.NR, kc, got);
+        Gemm.kernelReference(aPack, Gemm.KC * Gemm.MR, bPack, Gemm.KC * Gemm.NR, kc, expected);
         assertThat(got).isEqualTo(expected);
     }
 
