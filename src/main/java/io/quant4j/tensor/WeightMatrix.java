@@ -77,6 +77,14 @@ public abstract class WeightMatrix {
         return rowBytes;
     }
 
+    /**
+     * Bytes the weights occupy (what one pass over the matrix reads): rows × row size for ggml types; layouts outside
+     * ggml, whose {@link #rowBytes()} is 0, count their own tensors.
+     */
+    public long storageBytes() {
+        return rowBytes * rows;
+    }
+
     /** Σ_j W[row, j] · x[xOffset + j] over the whole row. */
     public abstract float dot(int row, float[] x, int xOffset);
 

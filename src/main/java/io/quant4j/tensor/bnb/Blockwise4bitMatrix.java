@@ -103,6 +103,13 @@ public final class Blockwise4bitMatrix extends WeightMatrix {
         return (flat & 1) == 0 ? b >>> 4 : b & 15;
     }
 
+    /** The packed codes and the block scales (with double quantization: their codes and nested scales). */
+    @Override
+    public long storageBytes() {
+        long scales = absmax.nested() ? absmax.codes().byteSize() + absmax.nestedAbsmax().byteSize() : absmax.values().byteSize();
+        return packed.byteSize() + scales;
+    }
+
     @Override
     public float dot(int row, float[] x, int xOffset) {
         long base = (long) (rowOf == null ? row : rowOf[row]) * cols;

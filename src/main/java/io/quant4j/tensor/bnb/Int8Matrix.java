@@ -38,6 +38,12 @@ public final class Int8Matrix extends WeightMatrix {
         this.rowOf = rowOf;
     }
 
+    /** CB and SCB. */
+    @Override
+    public long storageBytes() {
+        return cb.byteSize() + scb.byteSize();
+    }
+
     public MemorySegment cb() {
         return cb;
     }

@@ -235,6 +235,12 @@ public final class GptqMatrix extends WeightMatrix {
         return GptqPacking.extract(qzeros, (long) group * zeroWords, 1, row, bits) + zeroOffset;
     }
 
+    /** qweight, qzeros and scales. */
+    @Override
+    public long storageBytes() {
+        return qweight.byteSize() + qzeros.byteSize() + scales.byteSize();
+    }
+
     @Override
     public void dequantizeRow(int row, float[] out, int outOffset) {
         for (int run = 0; run < runGroup.length; run++) {
