@@ -15,11 +15,11 @@ import jdk.incubator.vector.VectorSpecies;
  * scalar definition the tests hold it to).
  */
 final class Gemm {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** Rows of the register tile. */
     static final int MR = 6;
-    /** Columns of the register tile: two vectors. */
-    static final int NR = 16;
+    /** Columns of the register tile: two vectors (16 floats with AVX2). */
+    static final int NR = 2 * S.length();
     /** Inner indices per packed slice. */
     static final int KC = 256;
     /** Output columns per packed block (KC·NC floats = 128 KiB). */

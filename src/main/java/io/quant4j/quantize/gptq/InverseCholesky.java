@@ -122,7 +122,7 @@ final class InverseCholesky {
     }
 
     /**
-     * L⁻¹ of a lower-triangular L, 8 columns at a time ({@link TriangularKernels#lowerInverseColumns}); column blocks
+     * L⁻¹ of a lower-triangular L, {@link TriangularKernels#COLS} columns at a time ({@link TriangularKernels#lowerInverseColumns}); column blocks
      * are independent, paired first with last (their work falls with j) and split across the pool.
      */
     static double[] lowerInverse(double[] l, int n) {

@@ -6,15 +6,16 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The two double-precision kernels under {@link InverseCholesky}, each beside its scalar reference.
  *
- * <p>Both are register tiles of 4 rows × 8 columns: a row element is broadcast, 8 consecutive values of the other
- * operand are loaded as two vectors, and 8 fused multiply-adds accumulate — 6 loads per 8 FMAs, where a dot product
- * per element (what these replace) reloads both operands for every FMA and, column by column, streamed the whole
- * triangle through the cache once per column (30 of the 47 CPU-seconds of a TinyLlama layer went there).
+ * <p>Both are register tiles of 4 rows × {@link #COLS} columns (8 with AVX2): a row element is broadcast, COLS
+ * consecutive values of the other operand are loaded as two vectors, and 8 vector fused multiply-adds accumulate —
+ * 6 loads per 8 FMAs, where a dot product per element (what these replace) reloads both operands for every FMA and,
+ * column by column, streamed the whole triangle through the cache once per column (29 % of a TinyLlama layer's
+ * profile went there, 16 % more to the dot-product trailing update).
  */
 final class TriangularKernels {
-    private static final VectorSpecies<Double> S = DoubleVector.SPECIES_256;
-    /** Columns per tile: two vectors of S. */
-    static final int COLS = 8;
+    private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    /** Columns per tile: two vectors of S (8 doubles with AVX2). */
+    static final int COLS = 2 * S.length();
     /** Rows per tile. */
     static final int ROWS = 4;
 
@@ -23,9 +24,9 @@ final class TriangularKernels {
 
     /**
      * Cholesky's trailing update of rows [i0, i0+4) of the lower triangle of {@code a} (row-major n×n), columns
-     * [j0, j0+8) clipped to j ≤ i: a[i, j] −= Σ_{k<kw} a[i, k0+k] · panelT[k·ld + j − base]. {@code panelT} is the
+     * [j0, j0+COLS) clipped to j ≤ i: a[i, j] −= Σ_{k<kw} a[i, k0+k] · panelT[k·ld + j − base]. {@code panelT} is the
      * panel L[base:, k0:k0+kw] transposed (k-major, leading dimension ld), so j's values are contiguous. Needs
-     * i0 + 4 ≤ n and j0 + 8 − base ≤ ld.
+     * i0 + 4 ≤ n and j0 + COLS − base ≤ ld.
      */
     static void syrkTile(double[] a, int n, int i0, int j0, int k0, int kw, double[] panelT, int ld, int base) {
         int len = S.length();
@@ -87,10 +88,10 @@ final class TriangularKernels {
     }
 
     /**
-     * Multi-right-hand-side forward substitution for 8 columns of L⁻¹ (L lower-triangular, row-major n×n):
+     * Multi-right-hand-side forward substitution for {@link #COLS} columns of L⁻¹ (L lower-triangular, row-major n×n):
      * x[(i − j0)·8 + c] = column j0 + c of L⁻¹ at row i, for rows j0 ≤ i < n (entries above the diagonal come out 0).
      * Rows go in groups of 4: their sums over the rows solved before the group form one register tile, and the
-     * dependencies inside the group are resolved in scalar. Needs j0 + 8 ≤ n.
+     * dependencies inside the group are resolved in scalar. Needs j0 + COLS ≤ n.
      */
     static void lowerInverseColumns(double[] l, int n, int j0, double[] x) {
         double[] s = new double[ROWS * COLS];
