@@ -5,7 +5,6 @@ import io.quant4j.model.LlamaWeights;
 import io.quant4j.quantize.FileType;
 import io.quant4j.runtime.LoadedModel;
 import io.quant4j.runtime.MemoryUsage;
-import io.quant4j.tensor.GgmlType;
 import io.quant4j.tensor.Parallel;
 import io.quant4j.tensor.WeightMatrix;
 import picocli.CommandLine.Command;
@@ -15,8 +14,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.util.EnumMap;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -220,7 +219,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         bytes += w.output().storageBytes();
-        return bytes + w.tokenEmbedding().rowBytes();
+        return bytes + w.tokenEmbedding().storageBytes() / Math.max(1, w.tokenEmbedding().rows());
     }
 
     private static Set<WeightMatrix> distinctMatrices(LlamaWeights w) {
@@ -265,10 +264,23 @@ public final class BenchCommand implements Callable<Integer> {
         return String.format("%.0fK", n / 1e3);
     }
 
-    /** The GGUF file type (Q4_K_M, ...) when the file names one, else the type holding most weight bytes. */
+    /**
+     * The GGUF file type (Q4_K_M, ...) when the file names one and its layers run as stored; else the layout holding
+     * most of the layers' weight bytes — a ggml type, or one outside ggml: weights quantized at load by --load-in-*
+     * ("NF4 b64", "LLM.int8 t6.0"; the file's own type would name the weights they were made from) or a GPTQ or
+     * bitsandbytes checkpoint.
+     */
     private static String typeLabel(LoadedModel model, LlamaWeights w) {
+        boolean ggmlLayers = true;
+        Map<String, Long> bytes = new LinkedHashMap<>();
+        for (LlamaWeights.Layer l : w.layers()) {
+            for (WeightMatrix m : l.matrices()) {
+                ggmlLayers &= m.type() != null;
+                bytes.merge(m.format(), m.storageBytes(), Long::sum);
+            }
+        }
         String ft = model.weights().metadata().get("general.file_type");
-        if (ft != null) {
+        if (ft != null && ggmlLayers) {
             try {
                 int id = Integer.parseInt(ft.trim());
                 for (FileType t : FileType.values()) {
@@ -280,12 +292,6 @@ public final class BenchCommand implements Callable<Integer> {
                 // fall through to the dominant type
             }
         }
-        // by layout name: bitsandbytes and GPTQ matrices have no ggml type
-        Map<String, Long> bytes = new java.util.HashMap<>();
-        for (WeightMatrix m : distinctMatrices(w)) {
-            bytes.merge(m.format(), m.storageBytes(), Long::sum);
-        }
-        return bytes.entrySet().stream().max(Map.Entry.<String, Long>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
-                .map(Map.Entry::getKey).orElse("?");
+        return bytes.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("?");
     }
 }

@@ -87,7 +87,10 @@ public abstract class WeightMatrix {
         return rowBytes;
     }
 
-    /** Bytes the weights occupy in their stored form (scales and other side tables included). */
+    /**
+     * Bytes the weights occupy (what one pass over the matrix reads): rows × row size for ggml types; layouts outside
+     * ggml, whose {@link #rowBytes()} is 0, count their own tensors.
+     */
     public long storageBytes() {
         return rowBytes * rows;
     }

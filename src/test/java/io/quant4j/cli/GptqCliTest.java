@@ -63,6 +63,15 @@ class GptqCliTest {
     }
 
     @Test
+    void benchNamesTheGptqLayout() {
+        // --pad-unaligned quantizes every projection, so the GPTQ layout holds most of the layers' bytes.
+        Path out = rtn("--pad-unaligned");
+        CliRunner b = CliRunner.run("bench", "-m", out.toString(), "-p", "8", "-n", "4", "-r", "1", "-t", "1");
+        assertThat(b.exitCode()).as(b.err()).isZero();
+        assertThat(b.out()).contains("| GPTQ 4-bit g32 | 1 | pp8 |").contains("| GPTQ 4-bit g32 | 1 | tg4 |");
+    }
+
+    @Test
     void partialQuantizationKeepsTheOtherLayersInFloat() throws IOException {
         Path out = rtn("--layers", "0-1", "--pad-unaligned");
         JsonNode q = new ObjectMapper().readTree(out.resolve("quantize_config.json").toFile());

@@ -29,55 +29,74 @@ final class BlockForward {
      * {@code capture} when lastStage < {@link Projection#STAGES}; otherwise returns the block's output.
      */
     float[] run(FloatLayer layer, float[] hidden, int tokens, int lastStage, Capture capture) {
-        return run(layer, hidden, tokens, lastStage, capture, null);
+        return run(layer, hidden, tokens, lastStage, capture, null, 0);
     }
 
     /**
-     * The same, reusing {@code attention} (this window's stage-1 input from an earlier pass) when it is not null:
-     * once q, k and v are quantized the attention output no longer changes, and it is the costly part for long windows.
+     * The same, reusing what {@code cache} holds of this window (when not null) and filling it: the first
+     * {@code finalStages} stages' projections are final (quantized, or never to be), so every intermediate that
+     * depends on them alone will not change again in this block — the attention output (o's input) once q, k and v
+     * are final, the residual after o once o is, down's input once up and gate are. Each later pass then starts from
+     * the latest one held instead of recomputing the products before it.
      */
-    float[] run(FloatLayer layer, float[] hidden, int tokens, int lastStage, Capture capture, float[] attention) {
+    float[] run(FloatLayer layer, float[] hidden, int tokens, int lastStage, Capture capture, WindowCache cache, int finalStages) {
         int dim = c.dim();
-        float[] att = attention;
-        if (att == null) {
-            float[] xn = rmsNorm(hidden, tokens, dim, layer.attnNorm);
-            capture.input(0, xn, tokens, dim);
-            if (lastStage == 0) {
+        int hd = c.hiddenDim();
+        float[] h = cache == null || cache.residual == null ? null : cache.residual.clone();
+        float[] mlpIn = cache == null || h == null ? null : cache.mlpInput;
+        if (h == null) {
+            float[] att = cache == null ? null : cache.attention;
+            if (att == null) {
+                float[] xn = rmsNorm(hidden, tokens, dim, layer.attnNorm);
+                capture.input(0, xn, tokens, dim);
+                if (lastStage == 0) {
+                    return null;
+                }
+                float[] q = linear(xn, tokens, layer.weight(Projection.Q), c.qDim(), dim);
+                float[] k = linear(xn, tokens, layer.weight(Projection.K), c.kvDim(), dim);
+                float[] v = linear(xn, tokens, layer.weight(Projection.V), c.kvDim(), dim);
+                rope(q, tokens, c.nHeads());
+                rope(k, tokens, c.nKvHeads());
+                att = attention(q, k, v, tokens);
+                if (cache != null && cache.keepAttention && finalStages >= 1) {
+                    cache.attention = att;
+                }
+            }
+            capture.input(1, att, tokens, c.qDim());
+            if (lastStage == 1) {
                 return null;
             }
-            float[] q = linear(xn, tokens, layer.weight(Projection.Q), c.qDim(), dim);
-            float[] k = linear(xn, tokens, layer.weight(Projection.K), c.kvDim(), dim);
-            float[] v = linear(xn, tokens, layer.weight(Projection.V), c.kvDim(), dim);
-            rope(q, tokens, c.nHeads());
-            rope(k, tokens, c.nKvHeads());
-            att = attention(q, k, v, tokens);
+            float[] o = linear(att, tokens, layer.weight(Projection.O), dim, c.qDim());
+            h = hidden.clone();
+            for (int i = 0; i < h.length; i++) {
+                h[i] += o[i];
+            }
+            if (cache != null && cache.keepResidual && finalStages >= 2) {
+                cache.residual = h.clone();
+            }
         }
-        capture.input(1, att, tokens, c.qDim());
-        if (lastStage == 1) {
-            return null;
+        if (mlpIn == null) {
+            float[] xn2 = rmsNorm(h, tokens, dim, layer.ffnNorm);
+            capture.input(2, xn2, tokens, dim);
+            if (lastStage == 2) {
+                return null;
+            }
+            float[] gate = linear(xn2, tokens, layer.weight(Projection.GATE), hd, dim);
+            float[] up = linear(xn2, tokens, layer.weight(Projection.UP), hd, dim);
+            for (int i = 0; i < gate.length; i++) {
+                float g = gate[i];
+                gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+            }
+            mlpIn = gate;
+            if (cache != null && cache.keepMlpInput && cache.residual != null && finalStages >= 3) {
+                cache.mlpInput = mlpIn;
+            }
         }
-        float[] o = linear(att, tokens, layer.weight(Projection.O), dim, c.qDim());
-        float[] h = hidden.clone();
-        for (int i = 0; i < h.length; i++) {
-            h[i] += o[i];
-        }
-        float[] xn2 = rmsNorm(h, tokens, dim, layer.ffnNorm);
-        capture.input(2, xn2, tokens, dim);
-        if (lastStage == 2) {
-            return null;
-        }
-        int hd = c.hiddenDim();
-        float[] gate = linear(xn2, tokens, layer.weight(Projection.GATE), hd, dim);
-        float[] up = linear(xn2, tokens, layer.weight(Projection.UP), hd, dim);
-        for (int i = 0; i < gate.length; i++) {
-            float g = gate[i];
-            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-        }
-        capture.input(3, gate, tokens, hd);
+        capture.input(3, mlpIn, tokens, hd);
         if (lastStage == 3) {
             return null;
         }
-        float[] down = linear(gate, tokens, layer.weight(Projection.DOWN), dim, hd);
+        float[] down = linear(mlpIn, tokens, layer.weight(Projection.DOWN), dim, hd);
         for (int i = 0; i < h.length; i++) {
             h[i] += down[i];
         }

@@ -18,8 +18,9 @@ import java.util.function.BiPredicate;
  * in turn is dequantized to float, its projections quantized, and the windows run through the quantized block to
  * become the next block's inputs — so block i is calibrated on what the already-quantized blocks before it produce.
  * With true-sequential, the inputs of each group [k,v,q] → [o] → [up,gate] → [down] are collected after the groups
- * before it are quantized, by running the block only as far as that group. Memory: one block in float, the
- * calibration activations (nsamples × seqlen × dim floats) and one Hessian per group.
+ * before it are quantized, by running the block only as far as that group; what those passes compute from final
+ * projections is kept for the next ({@link WindowCache}, within a quarter of the heap). Memory: one block in float,
+ * the calibration activations (nsamples × seqlen × dim floats, plus the caches) and one Hessian per group.
  *
  * <p>RTN needs no calibration: each projection is rounded on its own.
  */
@@ -53,6 +54,12 @@ public final class GptqQuantizer {
      */
     public static Result quantize(ModelWeights source, CalibrationSet calibration, GptqOptions o, boolean v1,
                                   BiPredicate<Integer, Projection> select, Arena arena, Listener listener) {
+        return quantize(source, calibration, o, v1, select, arena, listener, Runtime.getRuntime().maxMemory() / 4);
+    }
+
+    /** The same, keeping at most {@code cacheBytes} of per-window intermediates between passes ({@link WindowCache}). */
+    static Result quantize(ModelWeights source, CalibrationSet calibration, GptqOptions o, boolean v1,
+                           BiPredicate<Integer, Projection> select, Arena arena, Listener listener, long cacheBytes) {
         LlamaConfig c = source.config();
         LlamaWeights weights = source.weights();
         boolean gptq = o.method() == GptqOptions.Method.GPTQ;
@@ -95,7 +102,7 @@ public final class GptqQuantizer {
                     listener.moduleDone(li, p, q, 0, System.nanoTime() - t0);
                 }
             } else if (o.trueSequential()) {
-                float[][] attention = cacheAttention(hidden.length, (long) tokens * c.qDim()) ? new float[hidden.length][] : null;
+                WindowCache[] caches = WindowCache.plan(hidden.length, tokens, c.qDim(), c.dim(), c.hiddenDim(), cacheBytes);
                 for (int stage = 0; stage < Projection.STAGES; stage++) {
                     List<Projection> group = new ArrayList<>();
                     for (Projection p : chosen) {
@@ -104,14 +111,15 @@ public final class GptqQuantizer {
                         }
                     }
                     if (!group.isEmpty()) {
-                        Hessian h = collect(forward, layer, hidden, tokens, stage, group.getFirst().inFeatures(c), attention);
+                        Hessian h = collect(forward, layer, hidden, tokens, stage, group.getFirst().inFeatures(c), caches);
                         solve(out, li, group, h, layer, c, o, v1, arena, listener);
                     }
                 }
                 if (!last) {
                     for (int w = 0; w < hidden.length; w++) {
-                        hidden[w] = forward.run(layer, hidden[w], tokens, Projection.STAGES, (s, x, t, n) -> { },
-                                attention == null ? null : attention[w]);
+                        hidden[w] = forward.run(layer, hidden[w], tokens, Projection.STAGES, (s, x, t, n) -> { }, caches[w],
+                                Projection.STAGES);
+                        caches[w] = null;
                     }
                 }
                 listener.layerDone(l, System.nanoTime() - start);
@@ -151,30 +159,20 @@ public final class GptqQuantizer {
     }
 
     /**
-     * Stage {@code stage}'s Hessian over all windows. Once q/k/v are quantized (stage ≥ 1) each window's attention
-     * output is kept in {@code attention} (when not null) and reused by later passes.
+     * Stage {@code stage}'s Hessian over all windows; the stages before it are final, so the passes fill and reuse
+     * the windows' caches.
      */
     private static Hessian collect(BlockForward forward, FloatLayer layer, float[][] hidden, int tokens, int stage, int width,
-                                   float[][] attention) {
+                                   WindowCache[] caches) {
         Hessian h = new Hessian(width);
         for (int w = 0; w < hidden.length; w++) {
-            final int wi = w;
-            float[] cached = attention == null ? null : attention[w];
             forward.run(layer, hidden[w], tokens, stage, (s, in, t, n) -> {
                 if (s == stage) {
                     h.add(in, t);
                 }
-                if (s == 1 && attention != null && stage >= 1) {
-                    attention[wi] = in;
-                }
-            }, cached);
+            }, caches[w], stage);
         }
         return h;
-    }
-
-    /** Whether keeping every window's attention output stays within a quarter of the heap. */
-    private static boolean cacheAttention(int windows, long floatsPerWindow) {
-        return (long) windows * floatsPerWindow * 4 < Runtime.getRuntime().maxMemory() / 4;
     }
 
     /** One pass capturing every listed stage's inputs (true-sequential off: all from the unquantized block). */

@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.DoubleAdder;
  * the batch structure keeping a tile's reads of U in cache.
  */
 final class GptqSolver {
-    private static final int ROW_TILE = 16;
+    private static final int ROW_TILE = 32;
     private static final int DAMP_RETRIES = 8;
 
     /** The quantized layer, its GPTQ loss Σ(w−q)²/U_ii²/2, and the dampening finally used. */
@@ -232,12 +232,7 @@ final class GptqSolver {
             }
             if (i2 < cols) {
                 // Lazy update of the columns after this batch: W[:, i2:] -= Err · U[i1:i2, i2:].
-                for (int i = 0; i < count; i++) {
-                    int uRow = (i1 + i) * cols + i2;
-                    for (int r = 0; r < n; r++) {
-                        Gemm.axpy(-err[r * bs + i], u, uRow, wp, (r0 + r) * cols + i2, cols - i2);
-                    }
-                }
+                LazyBatchUpdate.apply(wp, cols, r0, n, err, bs, count, u, i1, i2);
             }
         }
         return loss;

@@ -1,5 +1,7 @@
 package io.quant4j.quantize.gptq;
 
+import io.quant4j.tensor.Parallel;
+
 /**
  * H = (2/N)·Σ x·xᵀ over the N calibration tokens that reach one input (the running average of gptq.py add_batch,
  * there with N counted in sequences; the scale cancels out of GPTQ's updates). Each window's XᵀX is formed in float
@@ -9,7 +11,6 @@ final class Hessian {
     private final int n;
     private final double[] sum;
     private float[] scratch;
-    private float[] transposed;
     private long tokens;
 
     Hessian(int n) {
@@ -26,20 +27,15 @@ final class Hessian {
         if (scratch == null) {
             scratch = new float[n * n];
         }
-        if (transposed == null || transposed.length < n * count) {
-            transposed = new float[n * count];
-        }
-        for (int t = 0; t < count; t++) {
-            for (int i = 0; i < n; i++) {
-                transposed[i * count + t] = x[t * n + i];
+        Gemm.ataLower(x, count, n, scratch);
+        float[] s = scratch;
+        Parallel.forRange(n, n / 2, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                for (int j = 0; j <= i; j++) {
+                    sum[i * n + j] += s[i * n + j];
+                }
             }
-        }
-        Gemm.abT(transposed, n, transposed, n, count, scratch, n, false, true);
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j <= i; j++) {
-                sum[i * n + j] += scratch[i * n + j];
-            }
-        }
+        });
         tokens += count;
     }
 
@@ -58,7 +54,6 @@ final class Hessian {
             }
         }
         scratch = null;
-        transposed = null;
         return sum;
     }
 }

@@ -38,17 +38,18 @@ public final class Int8Matrix extends WeightMatrix {
         this.rowOf = rowOf;
     }
 
+    /** CB and SCB. */
+    @Override
+    public long storageBytes() {
+        return cb.byteSize() + scb.byteSize();
+    }
+
     public MemorySegment cb() {
         return cb;
     }
 
     public MemorySegment scb() {
         return scb;
-    }
-
-    @Override
-    public long storageBytes() {
-        return cb.byteSize() + scb.byteSize();
     }
 
     private long stored(int row) {

@@ -235,6 +235,7 @@ public final class GptqMatrix extends WeightMatrix {
         return GptqPacking.extract(qzeros, (long) group * zeroWords, 1, row, bits) + zeroOffset;
     }
 
+    /** qweight, qzeros and scales. */
     @Override
     public long storageBytes() {
         return qweight.byteSize() + qzeros.byteSize() + scales.byteSize();
