@@ -17,7 +17,8 @@ import static io.quant4j.tensor.quant.QuantKernels.half;
  * dequantization for the prefill path. As in {@link QuantKernels}: levels are widened to int lanes, converted and
  * multiplied into one vector per sub-block, the sub-block scale is applied once to that vector, and the mins or
  * level offsets come from the activations' 16/32-value sums instead of being applied per value.
- * References: {@link QuantizedMatrix#dotScalar} and each type's dequantizeBlock.
+ * References: {@link QuantizedMatrix#dotScalar} and each type's dequantizeBlock. Decode's matrix-vector products of
+ * Q4_K and Q6_K rows use the integer kernels of {@link IntDotKernels} (Q8_K activations) instead.
  */
 final class KQuantKernels {
     private KQuantKernels() {

@@ -18,14 +18,13 @@ import static io.quant4j.tensor.Simd.u8;
  * activations, and row dequantization for the batched (prefill) path; each is checked against
  * {@link QuantizedMatrix#dotScalar} / the codecs' dequantizeRow by a differential test.
  *
- * <p>Why float activations and not llama.cpp's Q8 integer dot: on AVX2 llama.cpp multiplies 32 byte pairs per
- * instruction (vpmaddubsw); the Vector API has no widening multiply-add, and emulating one (widen to shorts,
- * multiply, widen to ints) costs more instructions per block than widening the weights straight to floats and
- * using FMA. Offsets and mins are not applied per value: Σ d·(q − 8)·x = d·(Σ q·x − 8·Σx), with the block sums of
- * x computed once per matrix-vector product ({@link #blockSums}).
+ * <p>These take float activations. Decode's matrix-vector products of Q4_0 and Q8_0 rows go through the integer
+ * kernels of {@link IntDotKernels} instead (int8 activations, llama.cpp's scheme, faster per weight); these serve
+ * {@link QuantizedMatrix#dot}, the other 32-value types, and {@code -Dquant4j.q8act=false}. Offsets and mins are
+ * not applied per value: Σ d·(q − 8)·x = d·(Σ q·x − 8·Σx), with the block sums of x computed once per
+ * matrix-vector product ({@link #blockSums}).
  *
- * <p>Nibbles are widened to int lanes before masking (one vpmovzxbd from memory), where the shifts are cheap;
- * each block's Σ q·x is two independent FMA chains.
+ * <p>Nibbles are widened to int lanes before masking (one vpmovzxbd from memory), where the shifts are cheap.
  */
 final class QuantKernels {
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
