@@ -81,6 +81,26 @@ class GptqMatrixTest {
                 assertThat((double) split[r]).isCloseTo(expected, within(tol * 10));
                 assertThat((double) m.dot(r, x, 0)).isCloseTo(expected, within(tol * 10));
             }
+            // a batch of three tokens, rows split in two ranges, into a strided output
+            int n = 3;
+            float[] xs = new float[n * cols];
+            for (int i = 0; i < xs.length; i++) {
+                xs[i] = (float) rnd.nextGaussian();
+            }
+            int stride = rows + 5;
+            float[] batch = new float[n * stride];
+            m.matMul(xs, n, batch, stride, 0, 11);
+            m.matMul(xs, n, batch, stride, 11, rows);
+            for (int t = 0; t < n; t++) {
+                for (int r = 0; r < rows; r++) {
+                    double expected = 0;
+                    for (int k = 0; k < cols; k++) {
+                        expected += (double) q.value(r, k) * xs[t * cols + k];
+                    }
+                    assertThat((double) batch[t * stride + r]).as("token %d row %d", t, r)
+                            .isCloseTo(expected, within(1e-3 * (1 + Math.abs(expected))));
+                }
+            }
         }
     }
 }
