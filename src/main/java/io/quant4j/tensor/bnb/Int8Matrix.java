@@ -74,11 +74,28 @@ public final class Int8Matrix extends WeightMatrix {
         return out[row];
     }
 
+    /** Per-thread buffers of matVec: the quantized input and the outlier columns (reused, not allocated per call). */
+    private static final class Scratch {
+        byte[] xq = new byte[0];
+        int[] outliers = new int[0];
+
+        Scratch ensure(int n) {
+            if (xq.length < n) {
+                xq = new byte[n];
+                outliers = new int[n];
+            }
+            return this;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     @Override
     public void matVec(float[] x, float[] out, int from, int to) {
         int n = cols;
-        byte[] xq = new byte[n + BS.length()];
-        int[] outliers = new int[n];
+        Scratch sc = SCRATCH.get().ensure(n + BS.length());
+        byte[] xq = sc.xq;
+        int[] outliers = sc.outliers;
         int outlierCount = 0;
         float absmax = 0f;
         for (int j = 0; j < n; j++) {
