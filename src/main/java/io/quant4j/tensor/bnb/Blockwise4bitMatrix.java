@@ -119,6 +119,14 @@ public final class Blockwise4bitMatrix extends WeightMatrix {
             long block = flat / blocksize;
             int end = (int) Math.min(cols, (block + 1) * blocksize - base);
             float partial = 0f;
+            if (((base + j) & 1) != 0 && j < end) { // a block starting on a low nibble: one value alone
+                partial += code[index(base + j)] * x[xOffset + j];
+                j++;
+            }
+            for (; j + 1 < end; j += 2) { // one byte, two codes: high nibble first
+                int b = packed.get(ValueLayout.JAVA_BYTE, (base + j) >>> 1) & 0xFF;
+                partial += code[b >>> 4] * x[xOffset + j] + code[b & 15] * x[xOffset + j + 1];
+            }
             for (; j < end; j++) {
                 partial += code[index(base + j)] * x[xOffset + j];
             }

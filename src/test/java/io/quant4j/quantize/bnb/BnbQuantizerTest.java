@@ -155,4 +155,32 @@ class BnbQuantizerTest {
             }
         }
     }
+
+    /** dot/matVec against the dequantized rows, with odd row lengths so blocks and rows start on low nibbles too. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"nf4, 7, 45", "fp4, 5, 172", "nf4, 3, 64", "nf4, 9, 33"})
+    void dotMatchesTheDequantizedRows(String type, int rows, int cols) {
+        Random rnd = new Random(rows * 100L + cols);
+        float[] w = random(rnd, rows * cols);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            Blockwise4bitMatrix m = BnbQuantizer.fourBit(w, rows, cols, BnbOptions.fourBit(type, false, 64), null, arena);
+            float[] x = random(rnd, cols + 3);
+            float[] out = new float[rows];
+            float[] x0 = java.util.Arrays.copyOf(x, cols);
+            m.matVec(x0, out, 0, rows);
+            float[] row = new float[cols];
+            for (int r = 0; r < rows; r++) {
+                m.dequantizeRow(r, row, 0);
+                double expected = 0;
+                double mag = 0;
+                for (int j = 0; j < cols; j++) {
+                    expected += (double) row[j] * x[j];
+                    mag += Math.abs((double) row[j] * x[j]);
+                }
+                org.assertj.core.api.Assertions.assertThat((double) m.dot(r, x, 0)).as("%s row %d", type, r)
+                        .isCloseTo(expected, org.assertj.core.api.Assertions.within(1e-5 * mag + 1e-6));
+                org.assertj.core.api.Assertions.assertThat((double) out[r]).isCloseTo(expected, org.assertj.core.api.Assertions.within(1e-5 * mag + 1e-6));
+            }
+        }
+    }
 }
