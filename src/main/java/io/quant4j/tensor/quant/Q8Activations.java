@@ -2,6 +2,8 @@ package io.quant4j.tensor.quant;
 
 import io.quant4j.tensor.GgmlType;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * Activations quantized to int8 once per matrix-vector product, for the integer dot kernels
  * ({@link IntDotKernels}): llama.cpp's {@code vec_dot_type}, i.e. Q8_0 blocks of 32 for Q4_0/Q8_0 weights and Q8_K
@@ -69,36 +71,21 @@ final class Q8Activations {
         }
     }
 
-    /** quantize_row_q8_K_ref: iscale = −127/max with max the signed value of largest magnitude, ggml's nearest_int. */
+    /** One Q8_K block as the codec writes it; its values are copied out as shorts. */
+    private final byte[] q8kBlock = new byte[Q8_K.BLOCK_BYTES];
+
+    /** quantize_row_q8_K_ref, through the Q8_K codec itself ({@link Q8_K#quantizeBlock}): d, values and bsums. */
     void quantizeQ8_K(float[] x, int xo, int n) {
         ensure(n);
+        MemorySegment block = MemorySegment.ofArray(q8kBlock);
         for (int b = 0; b < n / 256; b++) {
-            int o = xo + 256 * b;
-            float max = 0;
-            float amax = 0;
+            Q8_K.quantizeBlock(x, xo + 256 * b, q8kBlock);
+            d[b] = block.get(Bits.F32, Q8_K.OFF_D);
             for (int j = 0; j < 256; j++) {
-                float ax = Math.abs(x[o + j]);
-                if (ax > amax) {
-                    amax = ax;
-                    max = x[o + j];
-                }
+                q[256 * b + j] = q8kBlock[Q8_K.OFF_QS + j];
             }
-            if (amax == 0) {
-                d[b] = 0;
-                java.util.Arrays.fill(q, 256 * b, 256 * b + 256, (short) 0);
-                java.util.Arrays.fill(s16, 16 * b, 16 * b + 16, 0);
-                continue;
-            }
-            float iscale = -127f / max;
-            d[b] = 1 / iscale;
             for (int k = 0; k < 16; k++) {
-                int sum = 0;
-                for (int j = 16 * k; j < 16 * k + 16; j++) {
-                    int v = Math.min(127, Bits.nearestInt(iscale * x[o + j]));
-                    q[256 * b + j] = (short) v;
-                    sum += v;
-                }
-                s16[16 * b + k] = sum;
+                s16[16 * b + k] = block.get(Bits.I16, Q8_K.OFF_BSUMS + 2L * k);
             }
         }
     }
