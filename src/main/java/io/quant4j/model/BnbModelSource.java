@@ -90,24 +90,13 @@ final class BnbModelSource {
 
     private static WeightMatrix projection(SafetensorsCheckpoint ckpt, LlamaConfig c, String name, String module, boolean eight,
                                            float threshold, List<String> skip, Arena arena) {
-        int out = switch (module) {
-            case "self_attn.q_proj" -> c.qDim();
-            case "self_attn.k_proj", "self_attn.v_proj" -> c.kvDim();
-            case "self_attn.o_proj", "mlp.down_proj" -> c.dim();
-            default -> c.hiddenDim();
-        };
-        int in = switch (module) {
-            case "self_attn.o_proj" -> c.qDim();
-            case "mlp.down_proj" -> c.hiddenDim();
-            default -> c.dim();
-        };
-        boolean rope = module.equals("self_attn.q_proj") || module.equals("self_attn.k_proj");
-        int heads = module.equals("self_attn.q_proj") ? c.nHeads() : c.nKvHeads();
-        int[] rowOf = rope ? RopeRowOrder.hfRowOfGgufRow(heads, c.headDim()) : null;
+        HfProjection p = HfProjection.of(module, c);
+        int out = p.out();
+        int in = p.in();
+        int[] rowOf = p.rowOf(c);
         String w = name + ".weight";
         if (skip.stream().anyMatch(name::contains)) {
-            return rope ? HuggingFaceModelSource.ropeInterleaved(ckpt, w, heads, c.headDim(), in, arena)
-                    : HuggingFaceModelSource.matrix(ckpt, w, out, in);
+            return p.floatMatrix(ckpt, w, c, arena);
         }
         if (eight) {
             MemorySegment cb = tensor(ckpt, w, SafetensorsDtype.I8, out, in);

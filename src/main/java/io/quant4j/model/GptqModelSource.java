@@ -105,19 +105,9 @@ final class GptqModelSource {
     private static WeightMatrix projection(SafetensorsCheckpoint ckpt, GptqCheckpointConfig q, LlamaConfig c, int layer,
                                            String module, Arena arena) {
         String name = "model.layers." + layer + "." + module;
-        int out = switch (module) {
-            case "self_attn.q_proj" -> c.qDim();
-            case "self_attn.k_proj", "self_attn.v_proj" -> c.kvDim();
-            case "self_attn.o_proj", "mlp.down_proj" -> c.dim();
-            default -> c.hiddenDim();
-        };
-        int in = switch (module) {
-            case "self_attn.o_proj" -> c.qDim();
-            case "mlp.down_proj" -> c.hiddenDim();
-            default -> c.dim();
-        };
-        boolean rope = module.equals("self_attn.q_proj") || module.equals("self_attn.k_proj");
-        int heads = module.equals("self_attn.q_proj") ? c.nHeads() : c.nKvHeads();
+        HfProjection p = HfProjection.of(module, c);
+        int out = p.out();
+        int in = p.in();
         GptqCheckpointConfig.ModuleSettings s = q.module(layer, module);
         boolean hasQ = ckpt.hasTensor(name + ".qweight");
         if (!s.quantized()) {
@@ -125,8 +115,7 @@ final class GptqModelSource {
                 throw new ModelFormatException(ckpt.fileOf(name + ".qweight").path(), "holds " + quote(name + ".qweight")
                         + " but " + q.file().getFileName() + " leaves " + quote(name) + " unquantized (dynamic / modules_in_block_to_quantize)");
             }
-            return rope ? HuggingFaceModelSource.ropeInterleaved(ckpt, name + ".weight", heads, c.headDim(), in, arena)
-                    : HuggingFaceModelSource.matrix(ckpt, name + ".weight", out, in);
+            return p.floatMatrix(ckpt, name + ".weight", c, arena);
         }
         if (!hasQ) {
             if (ckpt.hasTensor(name + ".weight")) {
@@ -157,8 +146,8 @@ final class GptqModelSource {
             }
         }
         GptqLayer layerTensors = new GptqLayer(bits, out, in, groups, qweight, qzeros, scales, gIdx, q.zeroOffset());
-        if (rope) {
-            layerTensors = layerTensors.permuteOutputs(RopeRowOrder.hfRowOfGgufRow(heads, c.headDim()), arena);
+        if (p.rope()) {
+            layerTensors = layerTensors.permuteOutputs(p.rowOf(c), arena);
         }
         return layerTensors.matrix(arena);
     }
