@@ -45,10 +45,6 @@ final class IntDotKernels {
         return (ShortVector) ByteVector.fromMemorySegment(B16, w, off, Simd.LE).convertShape(VectorOperators.B2S, S16, 0);
     }
 
-    private static ShortVector xq(Q8Activations a, int o) {
-        return ShortVector.fromArray(S16, a.q, o);
-    }
-
     /** The 16 short lanes of {@code p} as 8 float lanes, each the sum of one pair. */
     private static FloatVector pairSums(ShortVector p) {
         IntVector pi = p.reinterpretAsInts();
@@ -62,29 +58,38 @@ final class IntDotKernels {
      * Q4_0/Q4_K (|pair| ≤ 4·15·127) and Q6_K (≤ 2·63·127), not for Q8_0 (≤ 2·2·128·127).
      */
     private static FloatVector smallPairSums(ShortVector p) {
+        return (FloatVector) smallPairInts(p).convert(VectorOperators.I2F, 0);
+    }
+
+    /** {@link #smallPairSums} left in int lanes. */
+    private static IntVector smallPairInts(ShortVector p) {
         IntVector s = p.reinterpretAsInts();
-        return (FloatVector) s.add(s.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
+        return s.add(s.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
     }
 
     private static int s32(Q8Activations a, int b) {
         return a.s16[2 * b] + a.s16[2 * b + 1];
     }
 
-    // ---- Q4_0 × Q8_0: Σ_b d_w·d_x·(Σ q·x − 8·Σx) ----
+    // ---- Q4_0 × Q8_0: Σ_b d_w·d_x·Σ (q − 8)·x ----
+    // Loop shape for all four: arrays hoisted out of the activations object and running offsets instead of
+    // per-block index arithmetic; the scalar address work, not the vector work, was what bounded these loops.
 
     static float dotQ4_0(MemorySegment w, long off, Q8Activations a, int xb, int nb) {
         FloatVector acc = FloatVector.zero(F);
-        float offsets = 0;
-        for (int b = 0; b < nb; b++) {
-            long bo = off + (long) b * Q4_0.BLOCK_BYTES;
-            int xo = 32 * (xb + b);
-            float d = half(w, bo) * a.d[xb + b];
-            offsets += d * s32(a, xb + b);
+        short[] q = a.q;
+        float[] dx = a.d;
+        long bo = off;
+        int xo = 32 * xb;
+        for (int b = xb; b < xb + nb; b++) {
             ShortVector v = u8(w, bo + Q4_0.OFF_QS);
-            ShortVector p = v.and((short) 15).mul(xq(a, xo)).add(v.lanewise(VectorOperators.LSHR, 4).mul(xq(a, xo + 16)));
-            acc = smallPairSums(p).fma(FloatVector.broadcast(F, d), acc);
+            ShortVector p = v.and((short) 15).sub((short) 8).mul(ShortVector.fromArray(S16, q, xo))
+                    .add(v.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(ShortVector.fromArray(S16, q, xo + 16)));
+            acc = smallPairSums(p).fma(FloatVector.broadcast(F, half(w, bo) * dx[b]), acc);
+            bo += Q4_0.BLOCK_BYTES;
+            xo += 32;
         }
-        return Simd.sum(acc) - 8 * offsets;
+        return Simd.sum(acc);
     }
 
     static float dotQ4_0Scalar(MemorySegment w, long off, Q8Activations a, int xb, int nb) {
@@ -106,11 +111,16 @@ final class IntDotKernels {
 
     static float dotQ8_0(MemorySegment w, long off, Q8Activations a, int xb, int nb) {
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nb; b++) {
-            long bo = off + (long) b * Q8_0.BLOCK_BYTES;
-            int xo = 32 * (xb + b);
-            ShortVector p = s8(w, bo + Q8_0.OFF_QS).mul(xq(a, xo)).add(s8(w, bo + Q8_0.OFF_QS + 16).mul(xq(a, xo + 16)));
-            acc = pairSums(p).fma(FloatVector.broadcast(F, half(w, bo) * a.d[xb + b]), acc);
+        short[] q = a.q;
+        float[] dx = a.d;
+        long bo = off;
+        int xo = 32 * xb;
+        for (int b = xb; b < xb + nb; b++) {
+            ShortVector p = s8(w, bo + Q8_0.OFF_QS).mul(ShortVector.fromArray(S16, q, xo))
+                    .add(s8(w, bo + Q8_0.OFF_QS + 16).mul(ShortVector.fromArray(S16, q, xo + 16)));
+            acc = pairSums(p).fma(FloatVector.broadcast(F, half(w, bo) * dx[b]), acc);
+            bo += Q8_0.BLOCK_BYTES;
+            xo += 32;
         }
         return Simd.sum(acc);
     }
@@ -133,33 +143,45 @@ final class IntDotKernels {
 
     static float dotQ4_K(MemorySegment w, long off, Q8Activations a, int xb, int nb) {
         FloatVector acc = FloatVector.zero(F);
+        short[] q = a.q;
+        float[] dxs = a.d;
+        int[] s16 = a.s16;
+        int[] sc = a.scales;
         float mins = 0;
-        for (int i = 0; i < nb; i++) {
-            long bo = off + (long) i * Q4_K.BLOCK_BYTES;
-            float dx = a.d[xb + i];
+        long bo = off;
+        int xo = 256 * xb;
+        for (int i = xb; i < xb + nb; i++) {
+            float dx = dxs[i];
             float d = half(w, bo + Q4_K.OFF_D) * dx;
             float dmin = half(w, bo + Q4_K.OFF_DMIN) * dx;
             long sc8 = w.get(Bits.I64, bo + Q4_K.OFF_SCALES);
             int sc4 = w.get(Bits.I32, bo + Q4_K.OFF_SCALES + 8);
-            for (int j = 0; j < 4; j++) {
-                long q = bo + Q4_K.OFF_QS + 32L * j;
-                int xo = 256 * (xb + i) + 64 * j;
-                ShortVector lo = ShortVector.zero(S16);
-                ShortVector hi = ShortVector.zero(S16);
-                for (int h = 0; h < 32; h += 16) {
-                    ShortVector v = u8(w, q + h);
-                    lo = v.and((short) 15).mul(xq(a, xo + h)).add(lo);
-                    hi = v.lanewise(VectorOperators.LSHR, 4).mul(xq(a, xo + 32 + h)).add(hi);
-                }
-                int sm0 = KQuantKernels.scaleMinK4(sc8, sc4, 2 * j);
-                int sm1 = KQuantKernels.scaleMinK4(sc8, sc4, 2 * j + 1);
-                acc = smallPairSums(lo).fma(FloatVector.broadcast(F, d * (sm0 & 63)), acc);
-                acc = smallPairSums(hi).fma(FloatVector.broadcast(F, d * (sm1 & 63)), acc);
-                int sub = 8 * (xb + i) + 2 * j;
-                mins += dmin * ((sm0 >>> 8) * s32(a, sub) + (sm1 >>> 8) * s32(a, sub + 1));
+            // Decoded once per super-block in straight-line code (constant j), the mins folded in right away.
+            int summs = 0;
+            for (int j = 0; j < 8; j++) {
+                int sm = KQuantKernels.scaleMinK4(sc8, sc4, j);
+                sc[j] = sm & 63;
+                summs += (sm >>> 8) * (s16[16 * i + 2 * j] + s16[16 * i + 2 * j + 1]);
             }
+            mins += dmin * summs;
+            // The sub-block scales are small integers: the whole super-block sums exactly in int lanes and is
+            // converted and scaled once, with no float dependency chain through the sub-blocks.
+            IntVector isum = IntVector.zero(Simd.I);
+            for (int j = 0; j < 4; j++) {
+                ShortVector v0 = u8(w, bo + Q4_K.OFF_QS + 32L * j);
+                ShortVector v1 = u8(w, bo + Q4_K.OFF_QS + 32L * j + 16);
+                int xj = xo + 64 * j;
+                ShortVector lo = v0.and((short) 15).mul(ShortVector.fromArray(S16, q, xj))
+                        .add(v1.and((short) 15).mul(ShortVector.fromArray(S16, q, xj + 16)));
+                ShortVector hi = v0.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S16, q, xj + 32))
+                        .add(v1.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S16, q, xj + 48)));
+                isum = isum.add(smallPairInts(lo).mul(sc[2 * j])).add(smallPairInts(hi).mul(sc[2 * j + 1]));
+            }
+            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+            bo += Q4_K.BLOCK_BYTES;
+            xo += 256;
         }
-        return Simd.sum(acc) - mins;
+        return acc.reduceLanes(VectorOperators.ADD) - mins;
     }
 
     static float dotQ4_KScalar(MemorySegment w, long off, Q8Activations a, int xb, int nb) {
@@ -195,34 +217,44 @@ final class IntDotKernels {
 
     static float dotQ6_K(MemorySegment w, long off, Q8Activations a, int xb, int nb) {
         FloatVector acc = FloatVector.zero(F);
+        short[] q = a.q;
+        float[] dxs = a.d;
+        int[] s16 = a.s16;
         float offsets = 0;
-        for (int i = 0; i < nb; i++) {
-            long bo = off + (long) i * Q6_K.BLOCK_BYTES;
-            float d = half(w, bo + Q6_K.OFF_D) * a.d[xb + i];
+        long bo = off;
+        int xo = 256 * xb;
+        for (int i = xb; i < xb + nb; i++) {
+            // As in dotQ4_K: int8 scales times exact sub-block sums, accumulated in int lanes per super-block.
+            float d = half(w, bo + Q6_K.OFF_D) * dxs[i];
+            IntVector isum = IntVector.zero(Simd.I);
+            int offs = 0;
             for (int n = 0; n < 2; n++) {
                 long ql = bo + Q6_K.OFF_QL + 64L * n;
                 long qh = bo + Q6_K.OFF_QH + 32L * n;
-                long sc = bo + Q6_K.OFF_SCALES + 8L * n;
-                int xo = 256 * (xb + i) + 128 * n;
+                long sc = w.get(Bits.I64, bo + Q6_K.OFF_SCALES + 8L * n);
+                int xn = xo + 128 * n;
+                int sub = 16 * i + 8 * n;
                 for (int k = 0; k < 2; k++) {
                     for (int is = 0; is < 2; is++) {
                         ShortVector v = u8(w, ql + 32L * k + 16 * is);
                         ShortVector h = u8(w, qh + 16 * is).lanewise(VectorOperators.LSHR, 2 * k);
                         ShortVector lo = v.and((short) 15).or(h.and((short) 3).lanewise(VectorOperators.LSHL, 4))
-                                .mul(xq(a, xo + 32 * k + 16 * is));
+                                .mul(ShortVector.fromArray(S16, q, xn + 32 * k + 16 * is));
                         ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).or(h.and((short) 0x30))
-                                .mul(xq(a, xo + 64 + 32 * k + 16 * is));
-                        float dl = d * w.get(ValueLayout.JAVA_BYTE, sc + is + 2 * k);
-                        float dh = d * w.get(ValueLayout.JAVA_BYTE, sc + is + 4 + 2 * k);
-                        acc = smallPairSums(lo).fma(FloatVector.broadcast(F, dl), acc);
-                        acc = smallPairSums(hi).fma(FloatVector.broadcast(F, dh), acc);
-                        int sub = 16 * (xb + i) + 8 * n + is;
-                        offsets += dl * a.s16[sub + 2 * k] + dh * a.s16[sub + 4 + 2 * k];
+                                .mul(ShortVector.fromArray(S16, q, xn + 64 + 32 * k + 16 * is));
+                        int sl = (byte) (sc >>> (8 * (is + 2 * k)));
+                        int sh = (byte) (sc >>> (8 * (is + 4 + 2 * k)));
+                        isum = isum.add(smallPairInts(lo).mul(sl)).add(smallPairInts(hi).mul(sh));
+                        offs += sl * s16[sub + is + 2 * k] + sh * s16[sub + is + 4 + 2 * k];
                     }
                 }
             }
+            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+            offsets += d * offs;
+            bo += Q6_K.BLOCK_BYTES;
+            xo += 256;
         }
-        return Simd.sum(acc) - 32 * offsets;
+        return acc.reduceLanes(VectorOperators.ADD) - 32 * offsets;
     }
 
     static float dotQ6_KScalar(MemorySegment w, long off, Q8Activations a, int xb, int nb) {

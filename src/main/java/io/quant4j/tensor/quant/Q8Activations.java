@@ -17,6 +17,8 @@ final class Q8Activations {
     float[] d = new float[0];
     /** Σ q over each 16 values. */
     int[] s16 = new int[0];
+    /** Scratch for one Q4_K super-block's eight decoded scales (the dot kernel fills it; per thread like the rest). */
+    final int[] scales = new int[8];
     int n;
 
     private void ensure(int n) {
