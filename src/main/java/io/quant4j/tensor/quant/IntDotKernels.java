@@ -145,8 +145,7 @@ final class IntDotKernels {
         FloatVector acc = FloatVector.zero(F);
         short[] q = a.q;
         float[] dxs = a.d;
-        int[] s16 = a.s16;
-        int[] sc = a.scales;
+        int[] s32 = a.s32;
         float mins = 0;
         long bo = off;
         int xo = 256 * xb;
@@ -154,14 +153,17 @@ final class IntDotKernels {
             float dx = dxs[i];
             float d = half(w, bo + Q4_K.OFF_D) * dx;
             float dmin = half(w, bo + Q4_K.OFF_DMIN) * dx;
+            // The 12 scale bytes unpacked four at a time (llama.cpp's kmask trick): byte k of scales/mins is
+            // sub-block k's (k < 4) or k + 4's 6-bit value.
             long sc8 = w.get(Bits.I64, bo + Q4_K.OFF_SCALES);
-            int sc4 = w.get(Bits.I32, bo + Q4_K.OFF_SCALES + 8);
-            // Decoded once per super-block in straight-line code (constant j), the mins folded in right away.
+            int w2 = w.get(Bits.I32, bo + Q4_K.OFF_SCALES + 8);
+            int w0 = (int) sc8;
+            int w1 = (int) (sc8 >>> 32);
+            long scales = (w0 & 0x3F3F3F3FL) | (long) ((w2 & 0x0F0F0F0F) | ((w0 >>> 2) & 0x30303030)) << 32;
+            long mins8 = (w1 & 0x3F3F3F3FL) | (long) (((w2 >>> 4) & 0x0F0F0F0F) | ((w1 >>> 2) & 0x30303030)) << 32;
             int summs = 0;
-            for (int j = 0; j < 8; j++) {
-                int sm = KQuantKernels.scaleMinK4(sc8, sc4, j);
-                sc[j] = sm & 63;
-                summs += (sm >>> 8) * (s16[16 * i + 2 * j] + s16[16 * i + 2 * j + 1]);
+            for (int k = 0; k < 8; k++) {
+                summs += (int) (mins8 >>> (8 * k) & 0xFF) * s32[8 * i + k];
             }
             mins += dmin * summs;
             // The sub-block scales are small integers: the whole super-block sums exactly in int lanes and is
@@ -175,7 +177,9 @@ final class IntDotKernels {
                         .add(v1.and((short) 15).mul(ShortVector.fromArray(S16, q, xj + 16)));
                 ShortVector hi = v0.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S16, q, xj + 32))
                         .add(v1.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S16, q, xj + 48)));
-                isum = isum.add(smallPairInts(lo).mul(sc[2 * j])).add(smallPairInts(hi).mul(sc[2 * j + 1]));
+                int s0 = (int) (scales >>> (16 * j)) & 0xFF;
+                int s1 = (int) (scales >>> (16 * j + 8)) & 0xFF;
+                isum = isum.add(smallPairInts(lo).mul(s0)).add(smallPairInts(hi).mul(s1));
             }
             acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             bo += Q4_K.BLOCK_BYTES;
@@ -219,42 +223,37 @@ final class IntDotKernels {
         FloatVector acc = FloatVector.zero(F);
         short[] q = a.q;
         float[] dxs = a.d;
-        int[] s16 = a.s16;
-        float offsets = 0;
         long bo = off;
         int xo = 256 * xb;
         for (int i = xb; i < xb + nb; i++) {
-            // As in dotQ4_K: int8 scales times exact sub-block sums, accumulated in int lanes per super-block.
+            // As in dotQ4_K: int8 scales times exact sub-block sums, accumulated in int lanes per super-block; the
+            // offset of 32 is taken off in the short lanes (|(q − 32)·x| ≤ 32·127 keeps smallPairInts exact).
             float d = half(w, bo + Q6_K.OFF_D) * dxs[i];
             IntVector isum = IntVector.zero(Simd.I);
-            int offs = 0;
             for (int n = 0; n < 2; n++) {
                 long ql = bo + Q6_K.OFF_QL + 64L * n;
                 long qh = bo + Q6_K.OFF_QH + 32L * n;
                 long sc = w.get(Bits.I64, bo + Q6_K.OFF_SCALES + 8L * n);
                 int xn = xo + 128 * n;
-                int sub = 16 * i + 8 * n;
                 for (int k = 0; k < 2; k++) {
                     for (int is = 0; is < 2; is++) {
                         ShortVector v = u8(w, ql + 32L * k + 16 * is);
                         ShortVector h = u8(w, qh + 16 * is).lanewise(VectorOperators.LSHR, 2 * k);
-                        ShortVector lo = v.and((short) 15).or(h.and((short) 3).lanewise(VectorOperators.LSHL, 4))
+                        ShortVector lo = v.and((short) 15).or(h.and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32)
                                 .mul(ShortVector.fromArray(S16, q, xn + 32 * k + 16 * is));
-                        ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).or(h.and((short) 0x30))
+                        ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).or(h.and((short) 0x30)).sub((short) 32)
                                 .mul(ShortVector.fromArray(S16, q, xn + 64 + 32 * k + 16 * is));
                         int sl = (byte) (sc >>> (8 * (is + 2 * k)));
                         int sh = (byte) (sc >>> (8 * (is + 4 + 2 * k)));
                         isum = isum.add(smallPairInts(lo).mul(sl)).add(smallPairInts(hi).mul(sh));
-                        offs += sl * s16[sub + is + 2 * k] + sh * s16[sub + is + 4 + 2 * k];
                     }
                 }
             }
             acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
-            offsets += d * offs;
             bo += Q6_K.BLOCK_BYTES;
             xo += 256;
         }
-        return acc.reduceLanes(VectorOperators.ADD) - 32 * offsets;
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     static float dotQ6_KScalar(MemorySegment w, long off, Q8Activations a, int xb, int nb) {

@@ -17,8 +17,8 @@ final class Q8Activations {
     float[] d = new float[0];
     /** Σ q over each 16 values. */
     int[] s16 = new int[0];
-    /** Scratch for one Q4_K super-block's eight decoded scales (the dot kernel fills it; per thread like the rest). */
-    final int[] scales = new int[8];
+    /** Σ q over each 32 values (pairs of s16), for the Q4_K mins. */
+    int[] s32 = new int[0];
     int n;
 
     private void ensure(int n) {
@@ -26,6 +26,7 @@ final class Q8Activations {
             q = new short[n];
             d = new float[n / 32 + 1];
             s16 = new int[n / 16 + 1];
+            s32 = new int[n / 32 + 1];
         }
         this.n = n;
     }
@@ -88,6 +89,9 @@ final class Q8Activations {
             }
             for (int k = 0; k < 16; k++) {
                 s16[16 * b + k] = block.get(Bits.I16, Q8_K.OFF_BSUMS + 2L * k);
+            }
+            for (int k = 0; k < 8; k++) {
+                s32[8 * b + k] = s16[16 * b + 2 * k] + s16[16 * b + 2 * k + 1];
             }
         }
     }
