@@ -68,7 +68,40 @@ public final class Gemm {
                 int xb = xa + xStride;
                 FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
                 FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
-                for (int k = 0; k < kv; k += 8) {
+                // Two steps per iteration, written out: C2 would otherwise unroll this loop four times and spill
+                // the schedule it makes of that to the stack (about a fifth slower).
+                int k = 0;
+                for (; k + 16 <= kv; k += 16) {
+                    FloatVector xav = FloatVector.fromArray(F, x, xa + k);
+                    FloatVector xbv = FloatVector.fromArray(F, x, xb + k);
+                    FloatVector w0 = FloatVector.fromArray(F, panel, k);
+                    a0 = w0.fma(xav, a0);
+                    b0 = w0.fma(xbv, b0);
+                    FloatVector w1 = FloatVector.fromArray(F, panel, KC + k);
+                    a1 = w1.fma(xav, a1);
+                    b1 = w1.fma(xbv, b1);
+                    FloatVector w2 = FloatVector.fromArray(F, panel, 2 * KC + k);
+                    a2 = w2.fma(xav, a2);
+                    b2 = w2.fma(xbv, b2);
+                    FloatVector w3 = FloatVector.fromArray(F, panel, 3 * KC + k);
+                    a3 = w3.fma(xav, a3);
+                    b3 = w3.fma(xbv, b3);
+                    xav = FloatVector.fromArray(F, x, xa + k + 8);
+                    xbv = FloatVector.fromArray(F, x, xb + k + 8);
+                    w0 = FloatVector.fromArray(F, panel, k + 8);
+                    a0 = w0.fma(xav, a0);
+                    b0 = w0.fma(xbv, b0);
+                    w1 = FloatVector.fromArray(F, panel, KC + k + 8);
+                    a1 = w1.fma(xav, a1);
+                    b1 = w1.fma(xbv, b1);
+                    w2 = FloatVector.fromArray(F, panel, 2 * KC + k + 8);
+                    a2 = w2.fma(xav, a2);
+                    b2 = w2.fma(xbv, b2);
+                    w3 = FloatVector.fromArray(F, panel, 3 * KC + k + 8);
+                    a3 = w3.fma(xav, a3);
+                    b3 = w3.fma(xbv, b3);
+                }
+                for (; k < kv; k += 8) {
                     FloatVector xav = FloatVector.fromArray(F, x, xa + k);
                     FloatVector xbv = FloatVector.fromArray(F, x, xb + k);
                     FloatVector w0 = FloatVector.fromArray(F, panel, k);
