@@ -19,6 +19,8 @@ final class Q8Activations {
     int[] s16 = new int[0];
     /** Σ q over each 32 values (pairs of s16), for the Q4_K mins. */
     int[] s32 = new int[0];
+    /** d·Σq per Q8_0 block, for the Q4_0 offset of 8. */
+    float[] ds = new float[0];
     int n;
 
     private void ensure(int n) {
@@ -27,6 +29,7 @@ final class Q8Activations {
             d = new float[n / 32 + 1];
             s16 = new int[n / 16 + 1];
             s32 = new int[n / 32 + 1];
+            ds = new float[n / 32 + 1];
         }
         this.n = n;
     }
@@ -71,6 +74,7 @@ final class Q8Activations {
                 }
                 s16[2 * b + h] = sum;
             }
+            ds[b] = d[b] * (s16[2 * b] + s16[2 * b + 1]);
         }
     }
 
