@@ -256,6 +256,18 @@ public final class QuantizedMatrix extends WeightMatrix {
                     KQuantKernels.dequantQ6_K(data, base, out, outOffset, nb);
                     return;
                 }
+                case Q2_K -> {
+                    KQuantKernels.dequantQ2_K(data, base, out, outOffset, nb);
+                    return;
+                }
+                case Q3_K -> {
+                    KQuantKernels.dequantQ3_K(data, base, out, outOffset, nb);
+                    return;
+                }
+                case Q5_K -> {
+                    KQuantKernels.dequantQ5_K(data, base, out, outOffset, nb);
+                    return;
+                }
                 default -> {
                 }
             }
