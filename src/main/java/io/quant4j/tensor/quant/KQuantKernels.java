@@ -140,144 +140,224 @@ final class KQuantKernels {
         return Simd.sum(acc) - mins;
     }
 
-    // ---- Q6_K: sixteen sub-blocks of 16, int8 scales, x ≈ d·sc·(q − 32) ----
-
-    /**
-     * Σ_j d·sc_j·(Σ q·x − 32·Σx) over the sixteen sub-blocks of each super-block. Per 128 values, byte c of ql
-     * holds values c (low nibble) and c+64 (high), byte c+32 values c+32 and c+96; qh byte c holds their top bits
-     * in pairs 0-1, 4-5 (for ql[c]) and 2-3, 6-7 (for ql[c+32]).
-     */
-    static float dotQ6_K(MemorySegment w, long off, float[] x, int xo, float[] s16, int so, int nb) {
-        FloatVector acc = FloatVector.zero(F);
-        float offsets = 0;
-        for (int i = 0; i < nb; i++) {
-            long bo = off + (long) i * Q6_K.BLOCK_BYTES;
-            float d = half(w, bo + Q6_K.OFF_D);
-            for (int n = 0; n < 2; n++) {
-                long ql = bo + Q6_K.OFF_QL + 64L * n;
-                long qh = bo + Q6_K.OFF_QH + 32L * n;
-                long sc = bo + Q6_K.OFF_SCALES + 8L * n;
-                int xb = xo + 256 * i + 128 * n;
-                for (int k = 0; k < 2; k++) {
-                    for (int is = 0; is < 2; is++) {
-                        FloatVector lo = FloatVector.zero(F);
-                        FloatVector hi = FloatVector.zero(F);
-                        for (int c = 16 * is; c < 16 * is + 16; c += 8) {
-                            IntVector a = u8(w, ql + 32L * k + c);
-                            IntVector h = u8(w, qh + c).lanewise(VectorOperators.LSHR, 2 * k);
-                            lo = toFloat(a.and(15).or(h.and(3).lanewise(VectorOperators.LSHL, 4))).fma(xv(x, xb + 32 * k + c), lo);
-                            hi = toFloat(a.lanewise(VectorOperators.LSHR, 4).or(h.and(0x30))).fma(xv(x, xb + 64 + 32 * k + c), hi);
-                        }
-                        float dl = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 2 * k);
-                        float dh = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 4 + 2 * k);
-                        acc = lo.fma(bc(dl), acc);
-                        acc = hi.fma(bc(dh), acc);
-                        int sub = so + 16 * i + 8 * n + is;
-                        offsets += dl * s16[sub + 2 * k] + dh * s16[sub + 4 + 2 * k];
-                    }
+    /** As dequantQ4_K with the fifth bit; scales and mins read once per super-block. */
+    static void dequantQ5_K(MemorySegment w, long off, float[] y, int yo, int nb) {
+        long bo = off;
+        int o = yo;
+        for (int i = 0; i < nb; i++, bo += Q5_K.BLOCK_BYTES, o += 256) {
+            int dd = w.get(Bits.I32, bo + Q5_K.OFF_D);
+            float d = Float.float16ToFloat((short) dd);
+            float dmin = Float.float16ToFloat((short) (dd >>> 16));
+            long sc8 = w.get(Bits.I64, bo + Q5_K.OFF_SCALES);
+            int sc4 = w.get(Bits.I32, bo + Q5_K.OFF_SCALES + 8);
+            for (int j = 0; j < 4; j++) {
+                int sm0 = scaleMinK4(sc8, sc4, 2 * j);
+                int sm1 = scaleMinK4(sc8, sc4, 2 * j + 1);
+                float d0 = d * (sm0 & 63);
+                float m0 = dmin * (sm0 >>> 8);
+                float d1 = d * (sm1 & 63);
+                float m1 = dmin * (sm1 >>> 8);
+                long q = bo + Q5_K.OFF_QS + 32L * j;
+                int oj = o + 64 * j;
+                for (int c = 0; c < 32; c += 8) {
+                    IntVector a = u8(w, q + c);
+                    IntVector h = u8(w, bo + Q5_K.OFF_QH + c).lanewise(VectorOperators.LSHR, 2 * j);
+                    toFloat(a.and(15).or(h.and(1).lanewise(VectorOperators.LSHL, 4))).mul(d0).sub(m0).intoArray(y, oj + c);
+                    toFloat(a.lanewise(VectorOperators.LSHR, 4).or(h.and(2).lanewise(VectorOperators.LSHL, 3))).mul(d1).sub(m1).intoArray(y, oj + 32 + c);
                 }
             }
         }
-        return Simd.sum(acc) - 32 * offsets;
+    }
+
+    // ---- Q6_K: sixteen sub-blocks of 16, int8 scales, x ≈ d·sc·(q − 32) ----
+
+    /*
+     * The 16-value sub-block types (Q6_K, Q2_K, Q3_K) are walked in eight groups g of 32 values per super-block:
+     * group g is values 32g..32g+31, its two sub-blocks have scales 2g and 2g+1, and its levels come from one 32-byte
+     * run of the packed bits at one shift. The group loop body holds one widening chain per sub-block (few Vector API
+     * call sites, see QuantKernels), the scale bytes are read as longs once per super-block, level offsets are taken
+     * off in int lanes, and the even and odd sub-blocks accumulate into separate vectors to halve the FMA chain.
+     *
+     * Q6_K group g = 4n + k: ql bytes 64n + 32(k & 1) + l at nibble shift 4(k >> 1), qh bytes 32n + l at shift 2k.
+     */
+
+    /** Σ_s d·sc_s·Σ (q − 32)·x, one sub-block of 16 per iteration (one level chain in the body). */
+    static float dotQ6_K(MemorySegment w, long off, float[] x, int xo, float[] s16, int so, int nb) {
+        FloatVector acc = FloatVector.zero(F);
+        long bo = off;
+        int xb = xo;
+        for (int i = 0; i < nb; i++, bo += Q6_K.BLOCK_BYTES, xb += 256) {
+            float d = half(w, bo + Q6_K.OFF_D);
+            long sLo = w.get(Bits.I64, bo + Q6_K.OFF_SCALES);
+            long sHi = w.get(Bits.I64, bo + Q6_K.OFF_SCALES + 8);
+            for (int sb = 0; sb < 16; sb++) {
+                int k = sb >> 1 & 3;
+                long ql = bo + Q6_K.OFF_QL + 64L * (sb >> 3) + 32L * (k & 1) + 16L * (sb & 1);
+                long qh = bo + Q6_K.OFF_QH + 32L * (sb >> 3) + 16L * (sb & 1);
+                int qs = 4 * (k >> 1);
+                int hs = 2 * k;
+                int xs = xb + 16 * sb;
+                FloatVector s = FloatVector.zero(F);
+                for (int c = 0; c < 16; c += 8) {
+                    s = toFloat(q6(w, ql + c, qh + c, qs, hs)).fma(xv(x, xs + c), s);
+                }
+                acc = s.fma(bc(d * (byte) ((sb < 8 ? sLo : sHi) >>> (8 * (sb & 7)))), acc);
+            }
+        }
+        return Simd.sum(acc);
+    }
+
+    /** Eight Q6_K levels q − 32: ql nibbles at shift qs, qh bit pairs at shift hs. */
+    private static IntVector q6(MemorySegment w, long ql, long qh, int qs, int hs) {
+        return u8(w, ql).lanewise(VectorOperators.LSHR, qs).and(15)
+                .or(u8(w, qh).lanewise(VectorOperators.LSHR, hs).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
     }
 
     static void dequantQ6_K(MemorySegment w, long off, float[] y, int yo, int nb) {
-        for (int i = 0; i < nb; i++) {
-            long bo = off + (long) i * Q6_K.BLOCK_BYTES;
+        long bo = off;
+        int o = yo;
+        for (int i = 0; i < nb; i++, bo += Q6_K.BLOCK_BYTES, o += 256) {
             float d = half(w, bo + Q6_K.OFF_D);
-            for (int n = 0; n < 2; n++) {
-                long ql = bo + Q6_K.OFF_QL + 64L * n;
-                long qh = bo + Q6_K.OFF_QH + 32L * n;
-                long sc = bo + Q6_K.OFF_SCALES + 8L * n;
-                int o = yo + 256 * i + 128 * n;
-                for (int c = 0; c < 32; c += 8) {
-                    int is = c / 16;
-                    IntVector a = u8(w, ql + c);
-                    IntVector b = u8(w, ql + 32 + c);
-                    IntVector h = u8(w, qh + c);
-                    IntVector q1 = a.and(15).or(h.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    IntVector q2 = b.and(15).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
-                    IntVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.and(0x30)).sub(32);
-                    IntVector q4 = b.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
-                    toFloat(q1).mul(d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is)).intoArray(y, o + c);
-                    toFloat(q2).mul(d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 2)).intoArray(y, o + 32 + c);
-                    toFloat(q3).mul(d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 4)).intoArray(y, o + 64 + c);
-                    toFloat(q4).mul(d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 6)).intoArray(y, o + 96 + c);
+            long sLo = w.get(Bits.I64, bo + Q6_K.OFF_SCALES);
+            long sHi = w.get(Bits.I64, bo + Q6_K.OFF_SCALES + 8);
+            for (int sb = 0; sb < 16; sb++) {
+                int k = sb >> 1 & 3;
+                long ql = bo + Q6_K.OFF_QL + 64L * (sb >> 3) + 32L * (k & 1) + 16L * (sb & 1);
+                long qh = bo + Q6_K.OFF_QH + 32L * (sb >> 3) + 16L * (sb & 1);
+                int qs = 4 * (k >> 1);
+                int hs = 2 * k;
+                float dl = d * (byte) ((sb < 8 ? sLo : sHi) >>> (8 * (sb & 7)));
+                int os = o + 16 * sb;
+                for (int c = 0; c < 16; c += 8) {
+                    toFloat(q6(w, ql + c, qh + c, qs, hs)).mul(dl).intoArray(y, os + c);
                 }
             }
         }
     }
 
     // ---- Q2_K: sixteen sub-blocks of 16, 4-bit scale and min each, 2-bit levels in bit pairs ----
+    // Group g = 4n + j: bytes 32n + l of qs at shift 2j; scale bytes 2g, 2g + 1 (scale low nibble, min high).
 
-    /** Σ_j d·(sc_j & 15)·Σ q·x − dmin·(sc_j >> 4)·Σx; bit pair j of byte l is value 32j + l of the 128. */
+    /** Σ_s d·(sc_s & 15)·Σ q·x − dmin·Σ_s (sc_s >> 4)·Σx, the mins eight sub-blocks to a vector. */
     static float dotQ2_K(MemorySegment w, long off, float[] x, int xo, float[] s16, int so, int nb) {
-        FloatVector acc = FloatVector.zero(F);
-        float mins = 0;
-        for (int i = 0; i < nb; i++) {
-            long bo = off + (long) i * Q2_K.BLOCK_BYTES;
-            float d = half(w, bo + Q2_K.OFF_D);
-            float dmin = half(w, bo + Q2_K.OFF_DMIN);
-            for (int n = 0; n < 2; n++) {
-                long q = bo + Q2_K.OFF_QS + 32L * n;
-                for (int j = 0; j < 4; j++) {
-                    for (int half = 0; half < 2; half++) {
-                        int xl = xo + 256 * i + 128 * n + 32 * j + 16 * half;
-                        FloatVector s = FloatVector.zero(F);
-                        for (int c = 0; c < 16; c += 8) {
-                            IntVector v = u8(w, q + 16 * half + c);
-                            s = toFloat(v.lanewise(VectorOperators.LSHR, 2 * j).and(3)).fma(xv(x, xl + c), s);
-                        }
-                        int is = 8 * n + 2 * j + half;
-                        int sc = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, bo + Q2_K.OFF_SCALES + is) & 0xFF;
-                        acc = s.fma(bc(d * (sc & 15)), acc);
-                        mins += dmin * (sc >>> 4) * s16[so + 16 * i + is];
-                    }
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector mins = FloatVector.zero(F);
+        long bo = off;
+        int xb = xo;
+        int sb = so;
+        for (int i = 0; i < nb; i++, bo += Q2_K.BLOCK_BYTES, xb += 256, sb += 16) {
+            int dd = w.get(Bits.I32, bo + Q2_K.OFF_D);
+            float d = Float.float16ToFloat((short) dd);
+            float dmin = Float.float16ToFloat((short) (dd >>> 16));
+            long sLo = w.get(Bits.I64, bo + Q2_K.OFF_SCALES);
+            long sHi = w.get(Bits.I64, bo + Q2_K.OFF_SCALES + 8);
+            FloatVector m = toFloat(u8(w, bo + Q2_K.OFF_SCALES + 8).lanewise(VectorOperators.LSHR, 4)).mul(xv(s16, sb + 8));
+            m = toFloat(u8(w, bo + Q2_K.OFF_SCALES).lanewise(VectorOperators.LSHR, 4)).fma(xv(s16, sb), m);
+            mins = m.fma(bc(dmin), mins);
+            for (int g = 0; g < 8; g++) {
+                long q = bo + Q2_K.OFF_QS + 32L * (g >> 2);
+                int sh = 2 * (g & 3);
+                int xg = xb + 32 * g;
+                FloatVector lo = FloatVector.zero(F);
+                FloatVector hi = FloatVector.zero(F);
+                for (int c = 0; c < 16; c += 8) {
+                    lo = toFloat(u8(w, q + c).lanewise(VectorOperators.LSHR, sh).and(3)).fma(xv(x, xg + c), lo);
+                    hi = toFloat(u8(w, q + 16 + c).lanewise(VectorOperators.LSHR, sh).and(3)).fma(xv(x, xg + 16 + c), hi);
+                }
+                int pair = (int) ((g < 4 ? sLo : sHi) >>> (16 * (g & 3)));
+                acc0 = lo.fma(bc(d * (pair & 15)), acc0);
+                acc1 = hi.fma(bc(d * (pair >>> 8 & 15)), acc1);
+            }
+        }
+        return Simd.sum(acc0.add(acc1)) - Simd.sum(mins);
+    }
+
+    static void dequantQ2_K(MemorySegment w, long off, float[] y, int yo, int nb) {
+        long bo = off;
+        int o = yo;
+        for (int i = 0; i < nb; i++, bo += Q2_K.BLOCK_BYTES, o += 256) {
+            int dd = w.get(Bits.I32, bo + Q2_K.OFF_D);
+            float d = Float.float16ToFloat((short) dd);
+            float dmin = Float.float16ToFloat((short) (dd >>> 16));
+            long sLo = w.get(Bits.I64, bo + Q2_K.OFF_SCALES);
+            long sHi = w.get(Bits.I64, bo + Q2_K.OFF_SCALES + 8);
+            for (int g = 0; g < 8; g++) {
+                long q = bo + Q2_K.OFF_QS + 32L * (g >> 2);
+                int sh = 2 * (g & 3);
+                int pair = (int) ((g < 4 ? sLo : sHi) >>> (16 * (g & 3)));
+                float d0 = d * (pair & 15);
+                float m0 = dmin * (pair >>> 4 & 15);
+                float d1 = d * (pair >>> 8 & 15);
+                float m1 = dmin * (pair >>> 12 & 15);
+                int og = o + 32 * g;
+                for (int c = 0; c < 32; c += 8) {
+                    toFloat(u8(w, q + c).lanewise(VectorOperators.LSHR, sh).and(3)).mul(c < 16 ? d0 : d1).sub(c < 16 ? m0 : m1)
+                            .intoArray(y, og + c);
                 }
             }
         }
-        return Simd.sum(acc) - mins;
     }
 
     // ---- Q3_K: sixteen sub-blocks of 16, signed 6-bit scales, 3-bit levels (bit pairs + hmask bit) ----
+    // Group g = 4n + j: bit pairs as Q2_K, high bit g of hmask bytes l; q = pair | hbit << 2, level q − 4.
 
-    /** Signed scale (−32..31) of sub-block j from the 12 packed bytes at {@code sc}. */
-    private static int scaleQ3(MemorySegment w, long sc, int j) {
-        int lo = j < 8 ? w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + j) & 0xF
-                : (w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + j - 8) & 0xFF) >>> 4;
-        int hi = (w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + 8 + j % 4) >>> (2 * (j / 4))) & 3;
+    /** Signed scale (−32..31) of sub-block s from the 12 packed bytes read as a long (0-7) and an int (8-11). */
+    private static int scaleQ3(long lo8, int hi4, int s) {
+        int lo = (int) (lo8 >>> (8 * (s & 7) + 4 * (s >> 3))) & 15;
+        int hi = hi4 >>> (8 * (s & 3) + 2 * (s >> 2)) & 3;
         return (lo | hi << 4) - 32;
     }
 
-    /** Σ_j d·sc_j·(Σ q·x − 4·Σx), q = bit pair | hmask bit << 2. */
+    /** Eight Q3_K levels q − 4: bit pairs of {@code q} at shift sh, bit g of the hmask bytes. */
+    private static IntVector q3(MemorySegment w, long q, long hm, int sh, int g) {
+        return u8(w, q).lanewise(VectorOperators.LSHR, sh).and(3)
+                .or(u8(w, hm).lanewise(VectorOperators.LSHR, g).and(1).lanewise(VectorOperators.LSHL, 2)).sub(4);
+    }
+
+    /** Σ_s d·sc_s·Σ (q − 4)·x, one sub-block of 16 per iteration (one level chain in the body). */
     static float dotQ3_K(MemorySegment w, long off, float[] x, int xo, float[] s16, int so, int nb) {
         FloatVector acc = FloatVector.zero(F);
-        float offsets = 0;
-        for (int i = 0; i < nb; i++) {
-            long bo = off + (long) i * Q3_K.BLOCK_BYTES;
+        long bo = off;
+        int xb = xo;
+        for (int i = 0; i < nb; i++, bo += Q3_K.BLOCK_BYTES, xb += 256) {
             float d = half(w, bo + Q3_K.OFF_D);
-            for (int n = 0; n < 2; n++) {
-                long q = bo + Q3_K.OFF_QS + 32L * n;
-                for (int j = 0; j < 4; j++) {
-                    int m = 4 * n + j;
-                    for (int half = 0; half < 2; half++) {
-                        int xl = xo + 256 * i + 128 * n + 32 * j + 16 * half;
-                        FloatVector s = FloatVector.zero(F);
-                        for (int c = 0; c < 16; c += 8) {
-                            IntVector v = u8(w, q + 16 * half + c);
-                            IntVector h = u8(w, bo + Q3_K.OFF_HMASK + 16 * half + c);
-                            IntVector level = v.lanewise(VectorOperators.LSHR, 2 * j).and(3)
-                                    .or(h.lanewise(VectorOperators.LSHR, m).and(1).lanewise(VectorOperators.LSHL, 2));
-                            s = toFloat(level).fma(xv(x, xl + c), s);
-                        }
-                        int is = 8 * n + 2 * j + half;
-                        float dl = d * scaleQ3(w, bo + Q3_K.OFF_SCALES, is);
-                        acc = s.fma(bc(dl), acc);
-                        offsets += dl * s16[so + 16 * i + is];
-                    }
+            long lo8 = w.get(Bits.I64, bo + Q3_K.OFF_SCALES);
+            int hi4 = w.get(Bits.I32, bo + Q3_K.OFF_SCALES + 8);
+            for (int sb = 0; sb < 16; sb++) {
+                int g = sb >> 1;
+                long q = bo + Q3_K.OFF_QS + 32L * (g >> 2) + 16L * (sb & 1);
+                long hm = bo + Q3_K.OFF_HMASK + 16L * (sb & 1);
+                int sh = 2 * (g & 3);
+                int xs = xb + 16 * sb;
+                FloatVector s = FloatVector.zero(F);
+                for (int c = 0; c < 16; c += 8) {
+                    s = toFloat(q3(w, q + c, hm + c, sh, g)).fma(xv(x, xs + c), s);
+                }
+                acc = s.fma(bc(d * scaleQ3(lo8, hi4, sb)), acc);
+            }
+        }
+        return Simd.sum(acc);
+    }
+
+    static void dequantQ3_K(MemorySegment w, long off, float[] y, int yo, int nb) {
+        long bo = off;
+        int o = yo;
+        for (int i = 0; i < nb; i++, bo += Q3_K.BLOCK_BYTES, o += 256) {
+            float d = half(w, bo + Q3_K.OFF_D);
+            long lo8 = w.get(Bits.I64, bo + Q3_K.OFF_SCALES);
+            int hi4 = w.get(Bits.I32, bo + Q3_K.OFF_SCALES + 8);
+            long hm = bo + Q3_K.OFF_HMASK;
+            for (int g = 0; g < 8; g++) {
+                long q = bo + Q3_K.OFF_QS + 32L * (g >> 2);
+                int sh = 2 * (g & 3);
+                float d0 = d * scaleQ3(lo8, hi4, 2 * g);
+                float d1 = d * scaleQ3(lo8, hi4, 2 * g + 1);
+                int og = o + 32 * g;
+                for (int c = 0; c < 32; c += 8) {
+                    toFloat(q3(w, q + c, hm + c, sh, g)).mul(c < 16 ? d0 : d1).intoArray(y, og + c);
                 }
             }
         }
-        return Simd.sum(acc) - 4 * offsets;
     }
 }

@@ -33,6 +33,8 @@ final class QuantKernels {
      * IntVector[]: a vector read from an object array reaches C2 as the abstract IntVector and is not unboxed.
      */
     private static final int[] QH_SHIFT = new int[32];
+    /** Lane indices 0..7, for per-lane variable shifts. */
+    private static final IntVector LANE = IntVector.fromArray(Simd.I, new int[] {0, 1, 2, 3, 4, 5, 6, 7}, 0);
     private static final ByteVector IQ4NL_TABLE = ByteVector.fromArray(B16, IQ4_NL.VALUES, 0);
 
     static {
@@ -152,6 +154,22 @@ final class QuantKernels {
         return Simd.sum(acc) + mins;
     }
 
+    /** d·q + m per value, in that order (Q4_1.dequantizeBlock's rounding); d and m read as one int. */
+    static void dequantQ4_1(MemorySegment w, long off, float[] y, int yo, int nb) {
+        long bo = off;
+        int o = yo;
+        for (int b = 0; b < nb; b++, bo += Q4_1.BLOCK_BYTES, o += 32) {
+            int dm = w.get(Bits.I32, bo + Q4_1.OFF_D);
+            float d = Float.float16ToFloat((short) dm);
+            float m = Float.float16ToFloat((short) (dm >>> 16));
+            for (int c = 0; c < 16; c += 8) {
+                IntVector q = u8(w, bo + Q4_1.OFF_QS + c);
+                toFloat(q.and(15)).mul(d).add(m).intoArray(y, o + c);
+                toFloat(q.lanewise(VectorOperators.LSHR, 4)).mul(d).add(m).intoArray(y, o + 16 + c);
+            }
+        }
+    }
+
     // ---- Q5_0 / Q5_1: Q4 nibbles plus a fifth bit per value in the little-endian word qh ----
 
     /** Σ q·x for 32 five-bit values: nibbles at {@code qs}, fifth bits in {@code qh}. */
@@ -194,6 +212,46 @@ final class QuantKernels {
             acc = q5(w, bo + Q5_1.OFF_QS, qh, x, xo + 32 * b).fma(FloatVector.broadcast(F, half(w, bo + Q5_1.OFF_D)), acc);
         }
         return Simd.sum(acc) + mins;
+    }
+
+    /**
+     * The fifth bits of values c..c+7 (c = 0, 8 for the low nibbles; 16, 24 for the high ones) at bit 4 of each lane:
+     * qh shifted down by c and up by 4 once in scalar, then down by the lane index.
+     */
+    private static IntVector fifthBits(int qh, int c) {
+        return IntVector.broadcast(Simd.I, (qh >>> c) << 4).lanewise(VectorOperators.LSHR, LANE).and(16);
+    }
+
+    /** ((q | h) − 16)·d per value, as Q5_0.dequantizeBlock rounds it. */
+    static void dequantQ5_0(MemorySegment w, long off, float[] y, int yo, int nb) {
+        long bo = off;
+        int o = yo;
+        for (int b = 0; b < nb; b++, bo += Q5_0.BLOCK_BYTES, o += 32) {
+            float d = half(w, bo + Q5_0.OFF_D);
+            int qh = w.get(Bits.I32, bo + Q5_0.OFF_QH);
+            for (int c = 0; c < 16; c += 8) {
+                IntVector q = u8(w, bo + Q5_0.OFF_QS + c);
+                toFloat(q.and(15).or(fifthBits(qh, c)).sub(16)).mul(d).intoArray(y, o + c);
+                toFloat(q.lanewise(VectorOperators.LSHR, 4).or(fifthBits(qh, 16 + c)).sub(16)).mul(d).intoArray(y, o + 16 + c);
+            }
+        }
+    }
+
+    /** (q | h)·d + m per value, as Q5_1.dequantizeBlock rounds it. */
+    static void dequantQ5_1(MemorySegment w, long off, float[] y, int yo, int nb) {
+        long bo = off;
+        int o = yo;
+        for (int b = 0; b < nb; b++, bo += Q5_1.BLOCK_BYTES, o += 32) {
+            int dm = w.get(Bits.I32, bo + Q5_1.OFF_D);
+            float d = Float.float16ToFloat((short) dm);
+            float m = Float.float16ToFloat((short) (dm >>> 16));
+            int qh = w.get(Bits.I32, bo + Q5_1.OFF_QH);
+            for (int c = 0; c < 16; c += 8) {
+                IntVector q = u8(w, bo + Q5_1.OFF_QS + c);
+                toFloat(q.and(15).or(fifthBits(qh, c))).mul(d).add(m).intoArray(y, o + c);
+                toFloat(q.lanewise(VectorOperators.LSHR, 4).or(fifthBits(qh, 16 + c))).mul(d).add(m).intoArray(y, o + 16 + c);
+            }
+        }
     }
 
     // ---- IQ4_NL: nibbles index a 16-entry table of int8 levels (one byte shuffle per 16 values) ----

@@ -236,12 +236,36 @@ public final class QuantizedMatrix extends WeightMatrix {
                     QuantKernels.dequantQ4_0(data, base, out, outOffset, nb);
                     return;
                 }
+                case Q4_1 -> {
+                    QuantKernels.dequantQ4_1(data, base, out, outOffset, nb);
+                    return;
+                }
+                case Q5_0 -> {
+                    QuantKernels.dequantQ5_0(data, base, out, outOffset, nb);
+                    return;
+                }
+                case Q5_1 -> {
+                    QuantKernels.dequantQ5_1(data, base, out, outOffset, nb);
+                    return;
+                }
                 case Q4_K -> {
                     KQuantKernels.dequantQ4_K(data, base, out, outOffset, nb);
                     return;
                 }
                 case Q6_K -> {
                     KQuantKernels.dequantQ6_K(data, base, out, outOffset, nb);
+                    return;
+                }
+                case Q2_K -> {
+                    KQuantKernels.dequantQ2_K(data, base, out, outOffset, nb);
+                    return;
+                }
+                case Q3_K -> {
+                    KQuantKernels.dequantQ3_K(data, base, out, outOffset, nb);
+                    return;
+                }
+                case Q5_K -> {
+                    KQuantKernels.dequantQ5_K(data, base, out, outOffset, nb);
                     return;
                 }
                 default -> {

@@ -119,6 +119,15 @@ class KernelDifferentialTest {
                 for (int j = 0; j < a.length; j++) {
                     assertThat(Float.floatToRawIntBits(a[j])).as("%s row %d col %d", type, i, j).isEqualTo(Float.floatToRawIntBits(b[j]));
                 }
+                // A range starting past the first block (Gemm's panels), into an offset buffer.
+                int bs = type.blockSize;
+                int count = cols - bs;
+                float[] c = new float[count + 3];
+                q.dequantizeRange(i, bs, count, c, 3);
+                for (int j = 0; j < count; j++) {
+                    assertThat(Float.floatToRawIntBits(c[3 + j])).as("%s row %d range col %d", type, i, bs + j)
+                            .isEqualTo(Float.floatToRawIntBits(b[5 + bs + j]));
+                }
             }
         }
     }
