@@ -113,18 +113,15 @@ final class IntDotKernels {
 
     // ---- Q8_0 × Q8_0: Σ_b d_w·d_x·Σ q·x ----
 
+    // Kept in its first form: the hoisted, running-offset shape of the others measured slower here (TinyLlama
+    // Q8_0 tg32 11.5 against 13.5 t/s, alternated).
     static float dotQ8_0(MemorySegment w, long off, Q8Activations a, int xb, int nb) {
         FloatVector acc = FloatVector.zero(F);
-        short[] q = a.q;
-        float[] dx = a.d;
-        long bo = off;
-        int xo = 32 * xb;
-        for (int b = xb; b < xb + nb; b++) {
-            ShortVector p = s8(w, bo + Q8_0.OFF_QS).mul(ShortVector.fromArray(S16, q, xo))
-                    .add(s8(w, bo + Q8_0.OFF_QS + 16).mul(ShortVector.fromArray(S16, q, xo + 16)));
-            acc = pairSums(p).fma(FloatVector.broadcast(F, half(w, bo) * dx[b]), acc);
-            bo += Q8_0.BLOCK_BYTES;
-            xo += 32;
+        for (int b = 0; b < nb; b++) {
+            long bo = off + (long) b * Q8_0.BLOCK_BYTES;
+            int xo = 32 * (xb + b);
+            ShortVector p = s8(w, bo + Q8_0.OFF_QS).mul(ShortVector.fromArray(S16, a.q, xo)).add(s8(w, bo + Q8_0.OFF_QS + 16).mul(ShortVector.fromArray(S16, a.q, xo + 16)));
+            acc = pairSums(p).fma(FloatVector.broadcast(F, half(w, bo) * a.d[xb + b]), acc);
         }
         return Simd.sum(acc);
     }
