@@ -15,8 +15,9 @@ import static io.quant4j.tensor.quant.QuantKernels.half;
 /**
  * Vector API dot products of one k-quant row (Q2_K..Q6_K, super-blocks of 256) with float activations, and row
  * dequantization for the prefill path. As in {@link QuantKernels}: levels are widened to int lanes, converted and
- * multiplied into one vector per sub-block, the sub-block scale is applied once to that vector, and the mins or
- * level offsets come from the activations' 16/32-value sums instead of being applied per value.
+ * multiplied into one vector per sub-block, and the sub-block scale is applied once to that vector. Q2_K, Q4_K and
+ * Q5_K take their mins from the activations' 16/32-value sums; Q3_K and Q6_K subtract their level offsets (4, 32)
+ * in the int lanes.
  * References: {@link QuantizedMatrix#dotScalar} and each type's dequantizeBlock. Decode's matrix-vector products of
  * Q4_K and Q6_K rows use the integer kernels of {@link IntDotKernels} (Q8_K activations) instead.
  */
@@ -182,7 +183,7 @@ final class KQuantKernels {
      */
 
     /** Σ_s d·sc_s·Σ (q − 32)·x, one sub-block of 16 per iteration (one level chain in the body). */
-    static float dotQ6_K(MemorySegment w, long off, float[] x, int xo, float[] s16, int so, int nb) {
+    static float dotQ6_K(MemorySegment w, long off, float[] x, int xo, int nb) {
         FloatVector acc = FloatVector.zero(F);
         long bo = off;
         int xb = xo;
@@ -316,7 +317,7 @@ final class KQuantKernels {
     }
 
     /** Σ_s d·sc_s·Σ (q − 4)·x, one sub-block of 16 per iteration (one level chain in the body). */
-    static float dotQ3_K(MemorySegment w, long off, float[] x, int xo, float[] s16, int so, int nb) {
+    static float dotQ3_K(MemorySegment w, long off, float[] x, int xo, int nb) {
         FloatVector acc = FloatVector.zero(F);
         long bo = off;
         int xb = xo;

@@ -138,7 +138,7 @@ public final class QuantizedMatrix extends WeightMatrix {
             }
             case Q6_K -> {
                 for (int r = from; r < to; r++) {
-                    out[r] = KQuantKernels.dotQ6_K(data, r * rowBytes, x, 0, s16, 0, blocks);
+                    out[r] = KQuantKernels.dotQ6_K(data, r * rowBytes, x, 0, blocks);
                 }
             }
             default -> {
@@ -188,10 +188,10 @@ public final class QuantizedMatrix extends WeightMatrix {
             case Q5_1 -> QuantKernels.dotQ5_1(data, off, x, xo, s32, 0, blocks);
             case IQ4_NL -> QuantKernels.dotIQ4_NL(data, off, x, xo, blocks);
             case Q2_K -> KQuantKernels.dotQ2_K(data, off, x, xo, s16, 0, blocks);
-            case Q3_K -> KQuantKernels.dotQ3_K(data, off, x, xo, s16, 0, blocks);
+            case Q3_K -> KQuantKernels.dotQ3_K(data, off, x, xo, blocks);
             case Q4_K -> KQuantKernels.dotQ4_K(data, off, x, xo, s32, 0, blocks);
             case Q5_K -> KQuantKernels.dotQ5_K(data, off, x, xo, s32, 0, blocks);
-            case Q6_K -> KQuantKernels.dotQ6_K(data, off, x, xo, s16, 0, blocks);
+            case Q6_K -> KQuantKernels.dotQ6_K(data, off, x, xo, blocks);
             default -> throw new UnsupportedTensorTypeException(type);
         };
     }
