@@ -17,7 +17,8 @@ import static io.quant4j.tensor.quant.QuantKernels.half;
 /**
  * Integer dot products of one weight row with int8-quantized activations ({@link Q8Activations}), llama.cpp's
  * scheme for the CPU: Q4_0 and Q8_0 against Q8_0 blocks, Q4_K and Q6_K against Q8_K. Within a block the products
- * are exact integers; each block's (or sub-block's) integer sum is scaled once in float.
+ * are exact integers; each Q4_0/Q8_0 block's integer sum is scaled once in float, and a Q4_K/Q6_K super-block's
+ * sub-block sums are multiplied by their small integer scales and summed in int lanes, then scaled once.
  *
  * <p>The Vector API has no widening byte multiply-add (vpmaddubsw), so weights and activations meet as 16 shorts
  * per instruction (vpmullw): sums of two products stay within a short (|15·127·2|, |128·127·2| ≤ 32 512), and the
@@ -55,7 +56,7 @@ final class IntDotKernels {
     /**
      * {@link #pairSums} in three lane ops instead of four, for lanes whose pair sums fit in 16 bits (|sum| < 2^15):
      * the top half of s + (s << 16) is (hi + lo) mod 2^16, which the arithmetic shift reads back exactly. Holds for
-     * Q4_0/Q4_K (|pair| ≤ 4·15·127) and Q6_K (≤ 2·63·127), not for Q8_0 (≤ 2·2·128·127).
+     * Q4_0/Q4_K (|pair| ≤ 4·15·127) and Q6_K (≤ 2·32·127, levels less 32), not for Q8_0 (≤ 2·2·128·127).
      */
     private static FloatVector smallPairSums(ShortVector p) {
         return (FloatVector) smallPairInts(p).convert(VectorOperators.I2F, 0);
