@@ -131,7 +131,7 @@ public final class Gemm {
                 for (int i = 0; i < 2 * MR; i++) {
                     int xo = i < MR ? xa : xb;
                     int o = (t + i / MR) * outStride + r0 + i % MR;
-                    float s = lanes(acc, 8 * i) + tail(panel, (i % MR) * KC, x, xo, kv, kc);
+                    float s = Simd.sumLanes(acc, 8 * i) + tail(panel, (i % MR) * KC, x, xo, kv, kc);
                     out[o] = accumulate ? out[o] + s : s;
                 }
             }
@@ -149,11 +149,6 @@ public final class Gemm {
                 out[o] = accumulate ? out[o] + s : s;
             }
         }
-    }
-
-    /** The 8 lanes at {@code o} summed in Simd.sum's tree order. */
-    private static float lanes(float[] a, int o) {
-        return ((a[o] + a[o + 4]) + (a[o + 2] + a[o + 6])) + ((a[o + 1] + a[o + 5]) + (a[o + 3] + a[o + 7]));
     }
 
     private static float tail(float[] panel, int po, float[] x, int xo, int from, int to) {

@@ -128,6 +128,14 @@ public final class Simd {
         return FloatVector.broadcast(F, v);
     }
 
+    /**
+     * The 8 floats at {@code o} summed in {@link #sum}'s tree order: for kernels that store their accumulator to a
+     * scratch array rather than spend C2's inlining budget on the shuffles of {@link #sum}.
+     */
+    public static float sumLanes(float[] a, int o) {
+        return ((a[o] + a[o + 4]) + (a[o + 2] + a[o + 6])) + ((a[o + 1] + a[o + 5]) + (a[o + 3] + a[o + 7]));
+    }
+
     public static float sum(FloatVector v) {
         FloatVector a = v.add(v.rearrange(SWAP4));
         FloatVector b = a.add(a.rearrange(SWAP2));

@@ -27,7 +27,9 @@ import static io.quant4j.tensor.quant.QuantKernels.half;
  *
  * <p>Each vector kernel has a scalar reference ({@code ...Scalar}) computing the same integer sums in element
  * order; {@code IntDotKernelsTest} compares them on random rows. Loop shapes follow {@link QuantKernels}' rule:
- * one block per iteration, few Vector API call sites per method.
+ * one block per iteration, few Vector API call sites per method. The final accumulator is stored and summed in
+ * {@link Simd#sum}'s fixed order ({@link Simd#sumLanes}): reduceLanes may add in another order when compiled than
+ * when interpreted, which would make results depend on JIT timing.
  */
 final class IntDotKernels {
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
@@ -94,7 +96,8 @@ final class IntDotKernels {
             bo += Q4_0.BLOCK_BYTES;
             xo += 32;
         }
-        return acc.reduceLanes(VectorOperators.ADD) - 8 * offsets;
+        acc.intoArray(a.lanes, 0);
+        return Simd.sumLanes(a.lanes, 0) - 8 * offsets;
     }
 
     static float dotQ4_0Scalar(MemorySegment w, long off, Q8Activations a, int xb, int nb) {
@@ -187,7 +190,8 @@ final class IntDotKernels {
             bo += Q4_K.BLOCK_BYTES;
             xo += 256;
         }
-        return acc.reduceLanes(VectorOperators.ADD) - mins;
+        acc.intoArray(a.lanes, 0);
+        return Simd.sumLanes(a.lanes, 0) - mins;
     }
 
     static float dotQ4_KScalar(MemorySegment w, long off, Q8Activations a, int xb, int nb) {
@@ -255,7 +259,8 @@ final class IntDotKernels {
             bo += Q6_K.BLOCK_BYTES;
             xo += 256;
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        acc.intoArray(a.lanes, 0);
+        return Simd.sumLanes(a.lanes, 0);
     }
 
     static float dotQ6_KScalar(MemorySegment w, long off, Q8Activations a, int xb, int nb) {

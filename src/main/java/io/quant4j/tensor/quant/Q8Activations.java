@@ -8,8 +8,8 @@ import java.lang.foreign.MemorySegment;
  * Activations quantized to int8 once per matrix-vector product, for the integer dot kernels
  * ({@link IntDotKernels}): llama.cpp's {@code vec_dot_type}, i.e. Q8_0 blocks of 32 for Q4_0/Q8_0 weights and Q8_K
  * blocks of 256 for the k-quants. The values are kept as shorts because the kernels multiply 16 of them per
- * instruction against weights widened to shorts; the per-16 sums fold the weights' offsets and mins in once per
- * sub-block instead of once per value. Reused per thread: nothing is allocated once the arrays have grown.
+ * instruction against weights widened to shorts. The block sums (per 16 values, as Q8_K's bsums; derived per 32, and
+ * d·Σq per Q8_0 block) fold the weights' offsets and mins in once per block or sub-block instead of once per value. Reused per thread: nothing is allocated once the arrays have grown.
  */
 final class Q8Activations {
     short[] q = new short[0];
@@ -21,6 +21,8 @@ final class Q8Activations {
     int[] s32 = new int[0];
     /** d·Σq per Q8_0 block, for the Q4_0 offset of 8. */
     float[] ds = new float[0];
+    /** Scratch for a kernel's final accumulator, summed in a fixed order ({@link io.quant4j.tensor.Simd#sumLanes}). */
+    final float[] lanes = new float[8];
     int n;
 
     private void ensure(int n) {
